@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Task 1: run n waits at once and return their delays in ascending order.
+
+The n waits overlap, so wait_n takes about as long as the longest delay,
+not the sum of all of them. Their completion order is almost their delay
+order, but not quite: the tasks start one after another, so a task that
+started later with a slightly shorter delay can still finish later. The
+results are therefore kept in order as they arrive (bisect.insort), which
+repairs those rare inversions cheaply and never calls sort() or sorted().
+"""
+import asyncio
+import bisect
+from typing import Any, Callable, Coroutine, List, Sequence
+
+_basic = __import__('0_basic_async_syntax')
+wait_random: Callable[[float], Coroutine[Any, Any, float]] = _basic.wait_random
+check_max_delay: Callable[[object], None] = _basic.check_max_delay
+
+
+def check_n(n: object) -> None:
+    """Raise TypeError or ValueError unless n is a usable count of waits.
+
+    n must be a plain int (a bool is rejected, since True is almost never
+    meant as 1) and must not be negative; n == 0 is valid and means none.
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError('n must be an int, got {!r} ({})'
+                        .format(n, type(n).__name__))
+    if n < 0:
+        raise ValueError('n must be >= 0, got {!r}'.format(n))
+
+
+async def collect_ascending(tasks: 'Sequence[asyncio.Task[float]]'
+                            ) -> List[float]:
+    """Wait for every task and return their results in ascending order.
+
+    Each result is inserted in place as its task finishes, so the list is
+    ordered at every step even if the tasks finish in reverse. If any task
+    fails, or this call is cancelled, every task still running is cancelled
+    and awaited before the error propagates, so no task outlives the call.
+    """
+    delays: List[float] = []
+    if not tasks:
+        return delays
+    finished = asyncio.get_running_loop().create_future()
+    remaining = len(tasks)
+
+    def on_done(task: 'asyncio.Task[float]') -> None:
+        nonlocal remaining
+        remaining -= 1
+        if task.cancelled():
+            if not finished.done():
+                finished.cancel()
+            return
+        error = task.exception()
+        if error is not None:
+            if not finished.done():
+                finished.set_exception(error)
+        else:
+            bisect.insort(delays, task.result())
+            if remaining == 0 and not finished.done():
+                finished.set_result(None)
+
+    for task in tasks:
+        task.add_done_callback(on_done)
+    try:
+        await finished
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+        raise
+    return delays
+
+
+async def wait_n(n: int, max_delay: float) -> List[float]:
+    """Run wait_random(max_delay) n times concurrently; return the delays.
+
+    All n coroutines are scheduled as tasks before any of them is awaited,
+    so their sleeps overlap; the list comes back in ascending order.
+    """
+    check_n(n)
+    check_max_delay(max_delay)
+    loop = asyncio.get_running_loop()
+    return await collect_ascending(
+        [loop.create_task(wait_random(max_delay)) for _ in range(n)])
