@@ -46,6 +46,7 @@ async def collect_ascending(tasks: 'Sequence[asyncio.Task[float]]'
     remaining = len(tasks)
 
     def on_done(task: 'asyncio.Task[float]') -> None:
+        """Insert the task's result, or end the wait if it failed."""
         nonlocal remaining
         remaining -= 1
         if task.cancelled():

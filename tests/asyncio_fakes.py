@@ -1,0 +1,215 @@
+"""Fakes that let the tests drive time instead of waiting for it.
+
+FakeTime replaces asyncio.sleep: every sleeper is recorded and parked on a
+future, and once the event loop has gone quiet (no new sleeper for a few
+loop iterations) the parked sleepers are woken in an order the test
+chooses. Time is virtual: a woken sleeper moves the clock to its own
+deadline, and the clock is what the patched time functions report. Nothing
+depends on the wall clock, so the tests give the same answer on a busy
+machine as on an idle one.
+
+FakeRandom replaces random.uniform with values the test chooses.
+
+VirtualClockLoop is a real event loop whose clock jumps ahead instead of
+blocking, so the main files run with the real asyncio.sleep in a few
+milliseconds; run_main_file() runs one of them that way.
+"""
+import asyncio
+import itertools
+import random
+import runpy
+import selectors
+import time
+from typing import (Any, Callable, Iterable, Iterator, List, Optional,
+                    Sequence, Tuple, Union)
+
+real_sleep = asyncio.sleep
+real_uniform = random.uniform
+
+Order = Union[str, Callable[[List['Sleeper']], List['Sleeper']]]
+
+
+class Sleeper:
+    """One call of the fake sleep that has not been woken yet."""
+
+    def __init__(self, index: int, delay: float, deadline: float,
+                 future: 'asyncio.Future[None]') -> None:
+        """Remember which call this was, its delay and its wake-up time."""
+        self.index = index
+        self.delay = delay
+        self.deadline = deadline
+        self.future = future
+
+
+class FakeTime:
+    """A stand-in for asyncio.sleep (and the clock) that the test steers.
+
+    order says how a batch of parked sleepers is woken: 'deadline' (as real
+    time would, ties by call order), 'reverse', 'shuffle' (seeded, so the
+    same every run), 'hold' (never: the test cancels them), or a function
+    that reorders the list of Sleepers. fail_on names call indexes whose
+    sleep raises RuntimeError instead of returning, to test failures.
+    """
+
+    def __init__(self, order: Order = 'deadline', seed: int = 0,
+                 fail_on: Iterable[int] = (), quiet_rounds: int = 3) -> None:
+        """Start the virtual clock at 0 with no sleeper recorded."""
+        self.order = order
+        self.fail_on = set(fail_on)
+        self.quiet_rounds = quiet_rounds
+        self.now = 0.0
+        self.slept: List[float] = []
+        self.tasks: List[Optional['asyncio.Task[Any]']] = []
+        self.woken: List[float] = []
+        self.pending: List[Sleeper] = []
+        self.max_in_flight = 0
+        self._rng = random.Random(seed)
+        self._quiet = 0
+        self._armed = False
+
+    async def sleep(self, delay: float, result: Any = None) -> Any:
+        """Park the caller until the scheduler wakes it, then return result."""
+        loop = asyncio.get_event_loop()
+        sleeper = Sleeper(len(self.slept), delay, self.now + max(delay, 0),
+                          loop.create_future())
+        self.slept.append(delay)
+        self.tasks.append(asyncio.current_task())
+        self.pending.append(sleeper)
+        self.max_in_flight = max(self.max_in_flight, len(self.pending))
+        self._quiet = self.quiet_rounds
+        if not self._armed:
+            self._armed = True
+            loop.call_soon(self._tick, loop)
+        try:
+            await sleeper.future
+        finally:
+            if sleeper in self.pending:
+                self.pending.remove(sleeper)
+        self.now = max(self.now, sleeper.deadline)
+        if sleeper.index in self.fail_on:
+            raise RuntimeError('sleep number {} failed'.format(sleeper.index))
+        return result
+
+    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Wait for a few quiet loop iterations, then wake the parked batch."""
+        if self._quiet > 0:
+            self._quiet -= 1
+            loop.call_soon(self._tick, loop)
+            return
+        self._armed = False
+        if self.order == 'hold':
+            return
+        batch, self.pending = self._ordered(self.pending), []
+        for sleeper in batch:
+            if not sleeper.future.done():
+                self.woken.append(sleeper.delay)
+                sleeper.future.set_result(None)
+
+    def _ordered(self, batch: List[Sleeper]) -> List[Sleeper]:
+        """Return the batch in the order this FakeTime wakes sleepers."""
+        by_deadline = sorted(batch, key=lambda s: (s.deadline, s.index))
+        if self.order == 'deadline':
+            return by_deadline
+        if self.order == 'reverse':
+            return by_deadline[::-1]
+        if self.order == 'shuffle':
+            self._rng.shuffle(batch)
+            return batch
+        if callable(self.order):
+            return self.order(batch)
+        raise ValueError('unknown order {!r}'.format(self.order))
+
+    def clock(self) -> float:
+        """Return the virtual time in seconds, as perf_counter would."""
+        return self.now
+
+    def clock_ns(self) -> int:
+        """Return the virtual time in nanoseconds, as perf_counter_ns would."""
+        return int(self.now * 1e9)
+
+
+async def settle(rounds: int = 20) -> None:
+    """Let the running loop go round a few times with the real sleep(0)."""
+    for _ in range(rounds):
+        await real_sleep(0)
+
+
+class FakeRandom:
+    """A stand-in for random.uniform that returns chosen fractions.
+
+    Each call returns a + f * (b - a) for the next fraction f, so the value
+    always lies in the range asked for, and records the (a, b) it was given.
+    Fractions repeat when they run out; after reseed(seed) they come from
+    a seeded generator instead, for tests that need many distinct values.
+    """
+
+    def __init__(self, fractions: Sequence[float] = (
+            0.7, 0.1, 0.95, 0.3, 0.55, 0.05, 0.8, 0.45, 0.2, 0.65)) -> None:
+        """Start with no call recorded."""
+        self.calls: List[Tuple[float, float]] = []
+        self._fractions: Iterator[float] = itertools.cycle(fractions)
+
+    def reseed(self, seed: int) -> None:
+        """Draw the following fractions from random.Random(seed)."""
+        rng = random.Random(seed)
+        self._fractions = iter(rng.random, None)
+
+    def uniform(self, a: float, b: float) -> float:
+        """Record (a, b) and return the next value in [a, b]."""
+        self.calls.append((a, b))
+        return a + next(self._fractions) * (b - a)
+
+
+class FakeTimeModule:
+    """The time module, but with its clocks reading a FakeTime."""
+
+    def __init__(self, fake: FakeTime) -> None:
+        """Wrap the real module; everything but the clocks is passed on."""
+        self.perf_counter = self.time = self.monotonic = fake.clock
+        self.perf_counter_ns = self.time_ns = self.monotonic_ns = \
+            fake.clock_ns
+
+    def __getattr__(self, name: str) -> Any:
+        """Return the real time module's attribute."""
+        return getattr(time, name)
+
+
+class _SkipAheadSelector(selectors.DefaultSelector):  # type: ignore
+    """A selector that moves a virtual clock instead of waiting."""
+
+    def __init__(self, loop: 'VirtualClockLoop') -> None:
+        super().__init__()
+        self._loop = loop
+
+    def select(self, timeout: Optional[float] = None) -> Any:
+        """Poll without blocking; if nothing is ready, jump the clock."""
+        if timeout is None or timeout <= 0:
+            return super().select(timeout)
+        ready = super().select(0)
+        if not ready:
+            self._loop.virtual_now += timeout
+        return ready
+
+
+class VirtualClockLoop(asyncio.SelectorEventLoop):  # type: ignore
+    """An event loop whose timers fire at once, in deadline order."""
+
+    def __init__(self) -> None:
+        """Start the virtual clock at 0."""
+        self.virtual_now = 0.0
+        super().__init__(_SkipAheadSelector(self))
+
+    def time(self) -> float:
+        """Return the virtual time instead of time.monotonic()."""
+        return self.virtual_now
+
+
+class _VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):  # type: ignore
+    def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        return VirtualClockLoop()
+
+
+def run_main_file(path: str) -> None:
+    """Run a main file as __main__ with every new loop on a virtual clock."""
+    asyncio.set_event_loop_policy(_VirtualClockPolicy())
+    runpy.run_path(path, run_name='__main__')

@@ -1,0 +1,253 @@
+"""Checks that more than one task's tests share.
+
+wait_n and task_wait_n promise the same thing, so WaitNContract holds the
+tests of that promise once; each task's test file subclasses it and says
+which function it is about. The rest are small helpers for the main
+files, the bad-input tables, and reading a module's source.
+"""
+import ast
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable, Coroutine, List, Sequence, Tuple, Type
+
+import pytest
+
+from asyncio_fakes import settle
+from conftest import Fakes, Solution
+
+TESTS = Path(__file__).resolve().parent
+WaitN = Callable[[int, float], Coroutine[Any, Any, List[float]]]
+
+NAN = float('nan')
+INF = float('inf')
+BAD_MAX_DELAY: List[Tuple[object, Type[Exception]]] = [
+    (-1, ValueError), (-0.5, ValueError), (NAN, ValueError),
+    (INF, ValueError), (-INF, ValueError),
+    (True, TypeError), ('5', TypeError), (None, TypeError)]
+BAD_N: List[Tuple[object, Type[Exception]]] = [
+    (-1, ValueError), (2.5, TypeError), (True, TypeError),
+    ('3', TypeError), (None, TypeError)]
+
+
+def check_error_names(error: BaseException, argument: str,
+                      value: object) -> None:
+    """Assert that an error message names the argument and its value."""
+    message = str(error)
+    assert argument in message and repr(value) in message, (
+        'the {} raised for {}={!r} should name the argument and the value; '
+        'its message was {!r}'.format(type(error).__name__, argument, value,
+                                      message))
+
+
+def run_main(solution: Solution, taskno: int) -> List[str]:
+    """Run task taskno's main file on a virtual clock; return its lines.
+
+    The file runs in its own interpreter, from the solution folder, with
+    the real asyncio.sleep; only the clock is virtual, so a 15 s wait
+    takes no real time.
+    """
+    path = solution.main_path(taskno)
+    code = ('import sys; sys.path.insert(1, {!r}); import asyncio_fakes; '
+            'asyncio_fakes.run_main_file({!r})'.format(str(TESTS), path.name))
+    done = subprocess.run([sys.executable, '-c', code],
+                          cwd=str(solution.directory), timeout=30,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True)
+    assert done.returncode == 0, '{} failed:\n{}'.format(path.name,
+                                                         done.stderr)
+    return done.stdout.splitlines()
+
+
+def parse_float_list(line: str) -> List[float]:
+    """Parse a printed list of floats, failing with a readable message."""
+    value = ast.literal_eval(line)
+    assert isinstance(value, list) and all(
+        isinstance(item, float) for item in value), (
+        'expected a printed list of floats, got {!r}'.format(line))
+    return value
+
+
+def descents(values: Sequence[float]) -> int:
+    """Count the places where a value is smaller than the one before it."""
+    return sum(1 for a, b in zip(values, values[1:]) if b < a)
+
+
+def sort_calls(path: Path) -> List[str]:
+    """Return each sort() or sorted() call in a file's source, with its line.
+
+    Reading the syntax tree instead of the text means a comment or a
+    docstring that mentions sorted() is not mistaken for a call.
+    """
+    tree = ast.parse(path.read_text(encoding='utf-8'))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == 'sorted' or \
+                    isinstance(func, ast.Attribute) and func.attr == 'sort':
+                found.append('line {}'.format(node.lineno))
+    return found
+
+
+class WaitNContract:
+    """The tests of wait_n's promise, for any function that makes it.
+
+    A subclass sets taskno and defines the subject fixture, which returns
+    the name and the function to test.
+    """
+
+    taskno = 1
+
+    @pytest.fixture
+    def subject(self, solution: Solution) -> Tuple[str, WaitN]:
+        """Return the name of the function under test and the function."""
+        raise NotImplementedError
+
+    @pytest.mark.asyncio
+    async def test_all_waits_are_in_flight_at_once(
+            self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
+        name, wait_n = subject
+        await wait_n(5, 3)
+        assert fake.time.max_in_flight == 5, (
+            '{} awaited each wait_random in turn: {} of 5 sleepers was in '
+            'flight at once; create all the tasks before awaiting any'
+            .format(name, fake.time.max_in_flight))
+
+    @pytest.mark.asyncio
+    async def test_takes_the_longest_delay_not_the_sum(
+            self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
+        name, wait_n = subject
+        await wait_n(10, 7)
+        assert fake.time.now == max(fake.time.slept), (
+            '{}(10, 7) took {:.2f} virtual seconds; running the waits '
+            'together should take only the longest, {:.2f}'.format(
+                name, fake.time.now, max(fake.time.slept)))
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize('order', ['deadline', 'reverse', 'shuffle'])
+    @pytest.mark.parametrize('n', [2, 10, 1000])
+    async def test_ascending_whatever_order_sleepers_wake_in(
+            self, subject: Tuple[str, WaitN], fake: Fakes, order: str,
+            n: int) -> None:
+        name, wait_n = subject
+        fake.time.order = order
+        fake.random.reseed(n)
+        delays = await wait_n(n, 5)
+        assert descents(delays) == 0, (
+            '{} returned {} values out of order when the sleepers woke in '
+            '{} order; keep the list ordered as results arrive, completion '
+            'order alone is not enough'.format(name, descents(delays), order))
+        assert sorted(delays) == sorted(fake.time.slept), (
+            '{} returned {} but the delays slept were {}'.format(
+                name, delays, fake.time.slept))
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize('n', [0, 1, 7])
+    async def test_returns_one_delay_per_wait(
+            self, subject: Tuple[str, WaitN], fake: Fakes, n: int) -> None:
+        name, wait_n = subject
+        delays = await wait_n(n, 4)
+        assert isinstance(delays, list), (
+            '{} should return a list, got {}'.format(name, type(delays)))
+        assert len(delays) == n == len(fake.time.slept), (
+            '{}({}, 4) returned {} delays after {} sleeps'.format(
+                name, n, len(delays), len(fake.time.slept)))
+
+    @pytest.mark.asyncio
+    async def test_passes_max_delay_through(
+            self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
+        name, wait_n = subject
+        delays = await wait_n(4, 7)
+        assert fake.random.calls == [(0, 7)] * 4, (
+            '{}(4, 7) should draw each delay with random.uniform(0, 7); '
+            'the calls were {}'.format(name, fake.random.calls))
+        assert all(isinstance(delay, float) for delay in delays), (
+            '{} should return the float delays, got {}'.format(name, delays))
+
+    def test_does_not_call_sort(self, solution: Solution) -> None:
+        path = solution.path(self.taskno)
+        assert not sort_calls(path), (
+            '{} calls sort() or sorted() ({}); insert each delay in its '
+            'place as it arrives instead'.format(
+                path.name, ', '.join(sort_calls(path))))
+
+    @pytest.mark.asyncio
+    async def test_cancelling_it_cancels_every_wait(
+            self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
+        name, wait_n = subject
+        fake.time.order = 'hold'
+        outer = asyncio.ensure_future(wait_n(6, 2))
+        await settle()
+        outer.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await outer
+        left = [task for task in fake.time.tasks
+                if task is not None and not task.done()]
+        assert len(fake.time.tasks) == 6 and not left, (
+            'when {} is cancelled, {} of its {} waits are still running'
+            .format(name, len(left), len(fake.time.tasks)))
+
+    @pytest.mark.asyncio
+    async def test_a_timeout_leaves_nothing_pending(
+            self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
+        name, wait_n = subject
+        fake.time.order = 'hold'
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(wait_n(6, 2), timeout=0.001)
+        left = [task for task in fake.time.tasks
+                if task is not None and not task.done()]
+        assert not left, (
+            'after asyncio.wait_for({}(...)) timed out, {} waits were still '
+            'running'.format(name, len(left)))
+
+    @pytest.mark.asyncio
+    async def test_a_failing_wait_cancels_the_others(
+            self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
+        name, wait_n = subject
+        fake.time.fail_on = {2}
+        with pytest.raises(RuntimeError, match='sleep number 2 failed'):
+            await wait_n(6, 2)
+        left = [task for task in fake.time.tasks
+                if task is not None and not task.done()]
+        assert not left, (
+            'when one wait of {} failed, {} others were left running'
+            .format(name, len(left)))
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize('value, error', BAD_N)
+    async def test_rejects_a_bad_n(
+            self, subject: Tuple[str, WaitN], fake: Fakes, value: object,
+            error: Type[Exception]) -> None:
+        name, wait_n = subject
+        with pytest.raises(error) as raised:
+            await wait_n(value, 1)  # type: ignore[arg-type]
+        check_error_names(raised.value, 'n', value)
+        assert fake.time.slept == [], (
+            '{} started waits before rejecting n={!r}'.format(name, value))
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize('value, error', BAD_MAX_DELAY)
+    async def test_rejects_a_bad_max_delay(
+            self, subject: Tuple[str, WaitN], fake: Fakes, value: object,
+            error: Type[Exception]) -> None:
+        name, wait_n = subject
+        with pytest.raises(error) as raised:
+            await wait_n(3, value)  # type: ignore[arg-type]
+        check_error_names(raised.value, 'max_delay', value)
+
+    def test_main_file_prints_ascending_lists(
+            self, solution: Solution) -> None:
+        lines = run_main(solution, self.taskno)
+        sizes = [(5, 5), (10, 7), (10, 0)] if self.taskno == 1 else [(5, 6)]
+        assert len(lines) == len(sizes), (
+            'the main file should print {} lines, printed {!r}'.format(
+                len(sizes), lines))
+        for line, (n, max_delay) in zip(lines, sizes):
+            delays = parse_float_list(line)
+            assert len(delays) == n and descents(delays) == 0 and all(
+                0 <= delay <= max_delay for delay in delays), (
+                'expected {} ascending delays in [0, {}], got {}'.format(
+                    n, max_delay, line))
+

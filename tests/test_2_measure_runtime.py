@@ -1,0 +1,93 @@
+"""Task 2: measure_time times one wait_n and returns the time per wait."""
+import concurrent.futures
+from types import ModuleType
+
+import pytest
+
+from checks import BAD_MAX_DELAY, BAD_N, check_error_names, run_main
+from conftest import Fakes, Solution
+
+pytestmark = pytest.mark.task(taskno=2)
+
+
+@pytest.fixture
+def task(solution: Solution) -> ModuleType:
+    return solution.module(2)
+
+
+def measure(task: ModuleType, n: object, max_delay: object) -> float:
+    """Call measure_time on a thread of its own and return what it returns.
+
+    measure_time calls asyncio.run, which unsets the thread's event loop
+    when it ends. In the main thread that would orphan the loop that
+    pytest-asyncio (before 1.4, its issue #724) leaves set after an async
+    test, and the loop's unclosed-ResourceWarning would fail a later test.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        result: float = pool.submit(task.measure_time, n, max_delay).result()
+    return result
+
+
+def test_returns_the_time_of_wait_n_over_n(task: ModuleType,
+                                           fake: Fakes) -> None:
+    result = measure(task, 5, 9)
+    longest = max(fake.time.slept)
+    assert len(fake.time.slept) == 5, (
+        'measure_time(5, 9) should run wait_n(5, 9) once; it slept {} '
+        'times'.format(len(fake.time.slept)))
+    assert result != pytest.approx(longest), (
+        'measure_time returned the total time ({}); return total / n'
+        .format(result))
+    assert result == pytest.approx(longest / 5), (
+        'measure_time(5, 9) should return the run time of wait_n over 5, '
+        '{} / 5 = {}, but returned {}; time exactly the run of wait_n'
+        .format(longest, longest / 5, result))
+    assert isinstance(result, float)
+
+
+def test_runs_the_waits_concurrently(task: ModuleType, fake: Fakes) -> None:
+    measure(task, 4, 2)
+    assert fake.time.max_in_flight == 4, (
+        'measure_time should time wait_n, whose waits overlap; only {} of '
+        '4 were in flight at once'.format(fake.time.max_in_flight))
+
+
+@pytest.mark.asyncio
+async def test_works_inside_a_running_loop(task: ModuleType,
+                                           fake: Fakes) -> None:
+    result = task.measure_time(3, 1)
+    assert result == pytest.approx(max(fake.time.slept) / 3), (
+        'called from a running loop, measure_time should still return the '
+        'time per wait, got {}'.format(result))
+
+
+@pytest.mark.parametrize('value', [0, -1])
+def test_rejects_n_below_1(task: ModuleType, fake: Fakes,
+                           value: int) -> None:
+    with pytest.raises(ValueError) as raised:
+        measure(task, value, 1)
+    check_error_names(raised.value, 'n', value)
+
+
+@pytest.mark.parametrize('value, error',
+                         [row for row in BAD_N if row[1] is TypeError])
+def test_rejects_an_n_of_the_wrong_type(task: ModuleType, fake: Fakes,
+                                        value: object, error: type) -> None:
+    with pytest.raises(error) as raised:
+        measure(task, value, 1)
+    check_error_names(raised.value, 'n', value)
+
+
+@pytest.mark.parametrize('value, error', BAD_MAX_DELAY)
+def test_rejects_a_bad_max_delay(task: ModuleType, fake: Fakes,
+                                 value: object, error: type) -> None:
+    with pytest.raises(error) as raised:
+        measure(task, 3, value)
+    check_error_names(raised.value, 'max_delay', value)
+    assert fake.time.slept == []
+
+
+def test_main_file_prints_a_time_per_wait(solution: Solution) -> None:
+    lines = run_main(solution, 2)
+    assert len(lines) == 1 and 0 <= float(lines[0]) <= 9, (
+        '2_main should print one time in [0, 9], printed {!r}'.format(lines))

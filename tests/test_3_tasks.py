@@ -1,0 +1,72 @@
+"""Task 3: task_wait_random is a plain function that returns a Task."""
+import asyncio
+import inspect
+from types import ModuleType
+
+import pytest
+
+from asyncio_fakes import settle
+from checks import BAD_MAX_DELAY, check_error_names, run_main
+from conftest import Fakes, Solution
+
+pytestmark = pytest.mark.task(taskno=3)
+
+
+@pytest.fixture
+def task(solution: Solution) -> ModuleType:
+    return solution.module(3)
+
+
+def test_is_not_a_coroutine_function(task: ModuleType) -> None:
+    assert not inspect.iscoroutinefunction(task.task_wait_random), (
+        'task_wait_random must be a regular function (def, not async def) '
+        'that returns a Task')
+
+
+@pytest.mark.asyncio
+async def test_returns_a_task_running_wait_random(task: ModuleType,
+                                                  fake: Fakes) -> None:
+    result = task.task_wait_random(4)
+    assert isinstance(result, asyncio.Task), (
+        'task_wait_random should return an asyncio.Task, got {!r}'
+        .format(result))
+    delay = await result
+    assert fake.random.calls == [(0, 4)] and fake.time.slept == [delay], (
+        'the task should run wait_random(4): it drew {} and slept {}'
+        .format(fake.random.calls, fake.time.slept))
+
+
+@pytest.mark.asyncio
+async def test_the_task_is_scheduled_at_once(task: ModuleType,
+                                             fake: Fakes) -> None:
+    result = task.task_wait_random(4)
+    await settle(1)
+    assert fake.time.slept, (
+        'the task should start without being awaited; it had not slept')
+    await result
+
+
+def test_needs_a_running_loop(task: ModuleType) -> None:
+    with pytest.raises(RuntimeError) as raised:
+        task.task_wait_random(1)
+    assert 'loop' in str(raised.value), (
+        'without a running loop, task_wait_random should say it needs one; '
+        'it said {!r}'.format(str(raised.value)))
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize('value, error', BAD_MAX_DELAY)
+async def test_rejects_a_bad_max_delay_at_once(task: ModuleType, fake: Fakes,
+                                               value: object,
+                                               error: type) -> None:
+    with pytest.raises(error) as raised:
+        task.task_wait_random(value)
+    check_error_names(raised.value, 'max_delay', value)
+
+
+def test_main_file_prints_the_task_class(solution: Solution) -> None:
+    lines = run_main(solution, 3)
+    assert lines in (["<class '_asyncio.Task'>"],
+                     ["<class 'asyncio.tasks.Task'>"]), (
+        "3_main should print <class '_asyncio.Task'>, printed {!r}"
+        .format(lines))

@@ -1,0 +1,36 @@
+"""Task 4: task_wait_n is wait_n built on task_wait_random."""
+from typing import Any, List, Tuple
+
+import pytest
+
+from checks import WaitN, WaitNContract
+from conftest import Fakes, Solution
+
+
+@pytest.mark.task(taskno=4)
+class TestTaskWaitN(WaitNContract):
+    taskno = 4
+
+    @pytest.fixture
+    def subject(self, solution: Solution) -> Tuple[str, WaitN]:
+        return 'task_wait_n', solution.module(4).task_wait_n
+
+    @pytest.mark.asyncio
+    async def test_builds_on_task_wait_random(
+            self, solution: Solution, fake: Fakes,
+            monkeypatch: pytest.MonkeyPatch) -> None:
+        calls: List[Any] = []
+        real = solution.module(3).task_wait_random
+
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            calls.append(args or kwargs)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(solution.module(3), 'task_wait_random', spy)
+        for module in solution.loaded():
+            if getattr(module, 'task_wait_random', None) is real:
+                monkeypatch.setattr(module, 'task_wait_random', spy)
+        await solution.module(4).task_wait_n(5, 3)
+        assert len(calls) == 5, (
+            'task_wait_n(5, 3) should call task_wait_random 5 times, called '
+            'it {} times'.format(len(calls)))

@@ -1,0 +1,97 @@
+"""The exercise's rubric, checked on each task module file."""
+import ast
+import contextlib
+import io
+import os
+from typing import List, Union
+
+import pycodestyle
+import pytest
+
+from conftest import TASK_MODULES, Solution
+
+TASKS = [pytest.param(taskno, marks=pytest.mark.task(taskno=taskno),
+                      id='task{}'.format(taskno)) for taskno in TASK_MODULES]
+Function = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+def functions(tree: ast.Module) -> List[Function]:
+    """Return every function defined anywhere in a module, nested too."""
+    return [node for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def read(solution: Solution, taskno: int) -> str:
+    path = solution.path(taskno)
+    assert path.exists(), '{}: file not found'.format(path.name)
+    return path.read_text(encoding='utf-8')
+
+
+def is_sentence(doc: str) -> bool:
+    """Tell whether a docstring says something: three words or more."""
+    return len(doc.split()) >= 3
+
+
+@pytest.mark.parametrize('taskno', TASKS)
+def test_first_line_is_the_shebang(solution: Solution, taskno: int) -> None:
+    first = read(solution, taskno).split('\n', 1)[0]
+    assert first == '#!/usr/bin/env python3', (
+        '{} should start with #!/usr/bin/env python3, starts with {!r}'
+        .format(solution.path(taskno).name, first))
+
+
+@pytest.mark.parametrize('taskno', TASKS)
+def test_is_executable(solution: Solution, taskno: int) -> None:
+    assert os.access(str(solution.path(taskno)), os.X_OK), (
+        '{} is not executable; run chmod +x on it'.format(
+            solution.path(taskno).name))
+
+
+@pytest.mark.parametrize('taskno', TASKS)
+def test_ends_with_a_newline(solution: Solution, taskno: int) -> None:
+    assert read(solution, taskno).endswith('\n'), (
+        '{} should end with a newline'.format(solution.path(taskno).name))
+
+
+@pytest.mark.parametrize('taskno', TASKS)
+def test_module_has_a_docstring(solution: Solution, taskno: int) -> None:
+    doc = ast.get_docstring(ast.parse(read(solution, taskno)))
+    assert doc and is_sentence(doc), (
+        '{} needs a module docstring that is a real sentence, has {!r}'
+        .format(solution.path(taskno).name, doc))
+
+
+@pytest.mark.parametrize('taskno', TASKS)
+def test_functions_have_docstrings(solution: Solution, taskno: int) -> None:
+    tree = ast.parse(read(solution, taskno))
+    missing = [node.name for node in functions(tree)
+               if not is_sentence(ast.get_docstring(node) or '')]
+    assert not missing, (
+        '{}: give {} a docstring that is a real sentence'.format(
+            solution.path(taskno).name, ', '.join(missing)))
+
+
+@pytest.mark.parametrize('taskno', TASKS)
+def test_functions_are_annotated(solution: Solution, taskno: int) -> None:
+    tree = ast.parse(read(solution, taskno))
+    missing = []
+    for node in functions(tree):
+        args = node.args
+        params = args.posonlyargs if hasattr(args, 'posonlyargs') else []
+        params = params + args.args + args.kwonlyargs + [
+            arg for arg in (args.vararg, args.kwarg) if arg is not None]
+        missing += ['{}({})'.format(node.name, param.arg)
+                    for param in params if param.annotation is None]
+        if node.returns is None:
+            missing.append('{} -> return'.format(node.name))
+    assert not missing, '{}: annotate {}'.format(
+        solution.path(taskno).name, ', '.join(missing))
+
+
+@pytest.mark.parametrize('taskno', TASKS)
+def test_is_pycodestyle_clean(solution: Solution, taskno: int) -> None:
+    read(solution, taskno)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        errors = pycodestyle.Checker(str(solution.path(taskno))).check_all()
+    assert errors == 0, 'pycodestyle found:\n{}'.format(out.getvalue())
