@@ -174,7 +174,7 @@ class FakeTimeModule:
         return getattr(time, name)
 
 
-class _SkipAheadSelector(selectors.DefaultSelector):  # type: ignore
+class _SkipAheadSelector(selectors.DefaultSelector):
     """A selector that moves a virtual clock instead of waiting."""
 
     def __init__(self, loop: 'VirtualClockLoop') -> None:
@@ -191,7 +191,7 @@ class _SkipAheadSelector(selectors.DefaultSelector):  # type: ignore
         return ready
 
 
-class VirtualClockLoop(asyncio.SelectorEventLoop):  # type: ignore
+class VirtualClockLoop(asyncio.SelectorEventLoop):
     """An event loop whose timers fire at once, in deadline order."""
 
     def __init__(self) -> None:
@@ -204,7 +204,7 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):  # type: ignore
         return self.virtual_now
 
 
-class _VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):  # type: ignore
+class _VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):
     def new_event_loop(self) -> asyncio.AbstractEventLoop:
         return VirtualClockLoop()
 

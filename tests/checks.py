@@ -250,4 +250,3 @@ class WaitNContract:
                 0 <= delay <= max_delay for delay in delays), (
                 'expected {} ascending delays in [0, {}], got {}'.format(
                     n, max_delay, line))
-
