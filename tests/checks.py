@@ -173,6 +173,7 @@ class WaitNContract:
             'place as it arrives instead'.format(
                 path.name, ', '.join(sort_calls(path))))
 
+    @pytest.mark.extra
     @pytest.mark.asyncio
     async def test_cancelling_it_cancels_every_wait(
             self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
@@ -189,6 +190,7 @@ class WaitNContract:
             'when {} is cancelled, {} of its {} waits are still running'
             .format(name, len(left), len(fake.time.tasks)))
 
+    @pytest.mark.extra
     @pytest.mark.asyncio
     async def test_a_timeout_leaves_nothing_pending(
             self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
@@ -202,6 +204,7 @@ class WaitNContract:
             'after asyncio.wait_for({}(...)) timed out, {} waits were still '
             'running'.format(name, len(left)))
 
+    @pytest.mark.extra
     @pytest.mark.asyncio
     async def test_a_failing_wait_cancels_the_others(
             self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
@@ -215,6 +218,7 @@ class WaitNContract:
             'when one wait of {} failed, {} others were left running'
             .format(name, len(left)))
 
+    @pytest.mark.extra
     @pytest.mark.asyncio
     @pytest.mark.parametrize('value, error', BAD_N)
     async def test_rejects_a_bad_n(
@@ -227,6 +231,7 @@ class WaitNContract:
         assert fake.time.slept == [], (
             '{} started waits before rejecting n={!r}'.format(name, value))
 
+    @pytest.mark.extra
     @pytest.mark.asyncio
     @pytest.mark.parametrize('value, error', BAD_MAX_DELAY)
     async def test_rejects_a_bad_max_delay(

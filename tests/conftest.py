@@ -1,9 +1,11 @@
-"""Where the task modules come from, and the fakes patched into them.
+"""Where the task modules come from, the fakes patched into them, and the
+command-line options that point the suite at another folder.
 
 Every test reaches the task modules through the solution fixture, never by
-importing them itself, so that the same suite can be pointed at another
-folder of task files.
+importing them itself, so that the same suite can grade another folder of
+task files (--solution-dir; see grading.py for how that runs).
 """
+import argparse
 import asyncio
 import importlib
 import random
@@ -11,12 +13,13 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Dict, Iterator, List
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
 from asyncio_fakes import (FakeRandom, FakeTime, FakeTimeModule, real_sleep,
                            real_uniform)
+from grading import GradingTimeout, Grader, Summary, Worker, one_line
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_MODULES = {0: '0_basic_async_syntax', 1: '1_concurrent_coroutines',
@@ -42,6 +45,7 @@ class Solution:
         self.separator = '-' if hyphen.exists() and \
             not underscore.exists() else '_'
         self._modules: Dict[int, ModuleType] = {}
+        self._errors: Dict[int, str] = {}
 
     def name(self, taskno: int) -> str:
         """Return the module name of task taskno in this folder."""
@@ -56,19 +60,46 @@ class Solution:
         return self.directory / '{}{}main.py'.format(taskno, self.separator)
 
     def module(self, taskno: int) -> ModuleType:
-        """Import (once) and return task taskno's module."""
-        if not self._modules:
+        """Import (once) and return task taskno's module.
+
+        If the file is missing, or importing it fails in any way (a syntax
+        error, an exception, even sys.exit()), the calling test fails with
+        a one-line reason, and so does every later test of that module.
+        """
+        if not self._modules and not self._errors:
             for other in TASK_MODULES:
                 sys.modules.pop(self.name(other), None)
-        if taskno not in self._modules:
-            name = self.name(taskno)
             sys.path.insert(0, str(self.directory))
+        if taskno not in self._modules and taskno not in self._errors:
             try:
-                self._modules[taskno] = importlib.import_module(name)
-            finally:
-                sys.path.remove(str(self.directory))
+                self._modules[taskno] = self._import(taskno)
+            except GradingTimeout:
+                raise
+            except BaseException as error:
+                self._errors[taskno] = self._explain(taskno, error)
+        if taskno in self._errors:
+            pytest.fail(self._errors[taskno], pytrace=False)
         return self._modules[taskno]
 
+    def _import(self, taskno: int) -> ModuleType:
+        """Import task taskno's module from the folder."""
+        return importlib.import_module(self.name(taskno))
+
+    def _explain(self, taskno: int, error: BaseException) -> str:
+        """Say in one line why task taskno's module could not be used."""
+        path = self.path(taskno)
+        if not path.exists():
+            return '{}: file not found'.format(path.name)
+        missing = getattr(error, 'name', None)
+        if isinstance(error, ImportError) and missing in {
+                self.name(other) for other in TASK_MODULES}:
+            return '{}.py: file not found (imported by {})'.format(
+                missing, path.name)
+        if isinstance(error, SyntaxError):
+            return '{} has a syntax error at line {}: {}'.format(
+                path.name, error.lineno, error.msg)
+        return '{} could not be imported: {}'.format(path.name,
+                                                     one_line(error))
     def loaded(self) -> List[ModuleType]:
         """Return the modules imported so far, with those they imported."""
         names = {self.name(taskno) for taskno in TASK_MODULES}
@@ -84,24 +115,89 @@ class Fakes:
         self.random = FakeRandom()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add the options that grade another folder."""
+    group = parser.getgroup('grading', 'grading a folder of task files')
+    group.addoption('--solution-dir', metavar='PATH',
+                    help='grade the task files in PATH instead of ours; '
+                         'the learner\'s code runs on this machine, one '
+                         'subprocess per task')
+    group.addoption('--task', metavar='N', type=int, action='append',
+                    choices=sorted(TASK_MODULES),
+                    help='run only the tests of task N (repeatable)')
+    group.addoption('--report-json', metavar='FILE',
+                    help='also write the verdict per task to FILE as JSON')
+    group.addoption('--test-timeout', metavar='SECONDS', type=float,
+                    default=2.0,
+                    help='when grading, fail a test that runs longer '
+                         '(default 2)')
+    group.addoption('--grading-worker', help=argparse.SUPPRESS)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Become a grader, a grading worker, or run in place, as asked."""
+    solution_dir = config.getoption('solution_dir')
+    worker = config.getoption('grading_worker')
+    timeout = config.getoption('test_timeout')
+    if worker:
+        config.pluginmanager.register(Worker(worker, timeout), 'worker')
+        return
+    if solution_dir:
+        config.pluginmanager.register(
+            Grader(str(Path(solution_dir).resolve()), timeout), 'grader')
+    config.pluginmanager.register(Summary(config, solution_dir and str(
+        Path(solution_dir).resolve())), 'summary')
+
+
+def pytest_collection_modifyitems(config: pytest.Config,
+                                  items: List[pytest.Item]) -> None:
+    """Keep only the tests of the tasks asked for (--task, or grading)."""
+    tasks = config.getoption('task')
+    grading = config.getoption('solution_dir')
+    if not tasks and not grading:
+        return
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker('task')
+        wanted = marker is not None and (
+            not tasks or marker.kwargs['taskno'] in tasks)
+        (keep if wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
+    """Attach the one-line reason of a failure or skip to its report."""
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is not None and not report.passed:
+        report.user_properties.append(('message',
+                                       one_line(call.excinfo.value)))
+
+
 @pytest.fixture(scope='session')
-def solution() -> Solution:
+def solution(request: pytest.FixtureRequest) -> Solution:
     """Return the folder of task files under test."""
-    return Solution(ROOT)
+    directory = request.config.getoption('solution_dir')
+    return Solution(Path(directory).resolve() if directory else ROOT)
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch, solution: Solution
-         ) -> Iterator[Fakes]:
+def fake(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+         solution: Solution) -> Iterator[Fakes]:
     """Patch asyncio.sleep, random.uniform and the clocks with fakes.
 
-    The modules are patched both through the asyncio, random and time
-    modules and through any name they bound directly (from asyncio import
-    sleep), so the fakes take effect however the code spells its calls.
+    The test's own task module is imported first (with whatever it imports
+    in turn). The modules are patched both through the asyncio, random and
+    time modules and through any name they bound directly (from asyncio
+    import sleep), so the fakes take effect however the code spells its
+    calls.
     """
-    for taskno in TASK_MODULES:
-        if solution.path(taskno).exists():
-            solution.module(taskno)
+    marker = request.node.get_closest_marker('task')
+    if marker is not None:
+        solution.module(marker.kwargs['taskno'])
     fakes = Fakes()
     fake_time_module = FakeTimeModule(fakes.time)
     monkeypatch.setattr(asyncio, 'sleep', fakes.time.sleep)

@@ -58,6 +58,7 @@ async def test_the_sleep_takes_the_delay(task: ModuleType,
             delay, fake.time.now))
 
 
+@pytest.mark.extra
 @pytest.mark.asyncio
 @pytest.mark.parametrize('value, error', BAD_MAX_DELAY)
 async def test_rejects_a_bad_max_delay(task: ModuleType, fake: Fakes,

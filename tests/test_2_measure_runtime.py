@@ -52,6 +52,7 @@ def test_runs_the_waits_concurrently(task: ModuleType, fake: Fakes) -> None:
         '4 were in flight at once'.format(fake.time.max_in_flight))
 
 
+@pytest.mark.extra
 @pytest.mark.asyncio
 async def test_works_inside_a_running_loop(task: ModuleType,
                                            fake: Fakes) -> None:
@@ -61,6 +62,7 @@ async def test_works_inside_a_running_loop(task: ModuleType,
         'time per wait, got {}'.format(result))
 
 
+@pytest.mark.extra
 @pytest.mark.parametrize('value', [0, -1])
 def test_rejects_n_below_1(task: ModuleType, fake: Fakes,
                            value: int) -> None:
@@ -69,6 +71,7 @@ def test_rejects_n_below_1(task: ModuleType, fake: Fakes,
     check_error_names(raised.value, 'n', value)
 
 
+@pytest.mark.extra
 @pytest.mark.parametrize('value, error',
                          [row for row in BAD_N if row[1] is TypeError])
 def test_rejects_an_n_of_the_wrong_type(task: ModuleType, fake: Fakes,
@@ -78,6 +81,7 @@ def test_rejects_an_n_of_the_wrong_type(task: ModuleType, fake: Fakes,
     check_error_names(raised.value, 'n', value)
 
 
+@pytest.mark.extra
 @pytest.mark.parametrize('value, error', BAD_MAX_DELAY)
 def test_rejects_a_bad_max_delay(task: ModuleType, fake: Fakes,
                                  value: object, error: type) -> None:

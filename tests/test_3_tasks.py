@@ -46,6 +46,7 @@ async def test_the_task_is_scheduled_at_once(task: ModuleType,
     await result
 
 
+@pytest.mark.extra
 def test_needs_a_running_loop(task: ModuleType) -> None:
     with pytest.raises(RuntimeError) as raised:
         task.task_wait_random(1)
@@ -54,6 +55,7 @@ def test_needs_a_running_loop(task: ModuleType) -> None:
         'it said {!r}'.format(str(raised.value)))
 
 
+@pytest.mark.extra
 @pytest.mark.asyncio
 @pytest.mark.parametrize('value, error', BAD_MAX_DELAY)
 async def test_rejects_a_bad_max_delay_at_once(task: ModuleType, fake: Fakes,
