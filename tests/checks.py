@@ -7,10 +7,12 @@ files, the bad-input tables, and reading a module's source.
 """
 import ast
 import asyncio
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable, Coroutine, List, Sequence, Tuple, Type
+from typing import (Any, Callable, Coroutine, Iterator, List, Sequence, Tuple,
+                    Type)
 
 import pytest
 
@@ -31,14 +33,24 @@ BAD_N: List[Tuple[object, Type[Exception]]] = [
     ('3', TypeError), (None, TypeError)]
 
 
-def check_error_names(error: BaseException, argument: str,
-                      value: object) -> None:
-    """Assert that an error message names the argument and its value."""
-    message = str(error)
+@contextlib.contextmanager
+def rejects(call: str, error: Type[Exception], argument: str,
+            value: object) -> Iterator[None]:
+    """Expect the block to raise error, with a message naming the argument
+    and its value; say plainly which call did not.
+    """
+    try:
+        with pytest.raises(error) as raised:
+            yield
+    except pytest.fail.Exception:
+        pytest.fail('{} should raise {} (naming {} and its value) but '
+                    'raised nothing'.format(call, error.__name__, argument),
+                    pytrace=False)
+    message = str(raised.value)
     assert argument in message and repr(value) in message, (
-        'the {} raised for {}={!r} should name the argument and the value; '
-        'its message was {!r}'.format(type(error).__name__, argument, value,
-                                      message))
+        'the {} raised by {} should name {} and its value {!r}; its '
+        'message was {!r}'.format(error.__name__, call, argument, value,
+                                  message))
 
 
 def run_main(solution: Solution, taskno: int) -> List[str]:
@@ -225,9 +237,8 @@ class WaitNContract:
             self, subject: Tuple[str, WaitN], fake: Fakes, value: object,
             error: Type[Exception]) -> None:
         name, wait_n = subject
-        with pytest.raises(error) as raised:
+        with rejects('{}({!r}, 1)'.format(name, value), error, 'n', value):
             await wait_n(value, 1)  # type: ignore[arg-type]
-        check_error_names(raised.value, 'n', value)
         assert fake.time.slept == [], (
             '{} started waits before rejecting n={!r}'.format(name, value))
 
@@ -238,9 +249,9 @@ class WaitNContract:
             self, subject: Tuple[str, WaitN], fake: Fakes, value: object,
             error: Type[Exception]) -> None:
         name, wait_n = subject
-        with pytest.raises(error) as raised:
+        with rejects('{}(3, {!r})'.format(name, value), error, 'max_delay',
+                     value):
             await wait_n(3, value)  # type: ignore[arg-type]
-        check_error_names(raised.value, 'max_delay', value)
 
     def test_main_file_prints_ascending_lists(
             self, solution: Solution) -> None:

@@ -100,6 +100,7 @@ class Solution:
                 path.name, error.lineno, error.msg)
         return '{} could not be imported: {}'.format(path.name,
                                                      one_line(error))
+
     def loaded(self) -> List[ModuleType]:
         """Return the modules imported so far, with those they imported."""
         names = {self.name(taskno) for taskno in TASK_MODULES}
@@ -156,7 +157,8 @@ def pytest_collection_modifyitems(config: pytest.Config,
     grading = config.getoption('solution_dir')
     if not tasks and not grading:
         return
-    keep, drop = [], []
+    keep: List[pytest.Item] = []
+    drop: List[pytest.Item] = []
     for item in items:
         marker = item.get_closest_marker('task')
         wanted = marker is not None and (

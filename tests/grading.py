@@ -45,6 +45,11 @@ def is_extra(item: pytest.Item) -> bool:
     return item.get_closest_marker('extra') is not None
 
 
+def message_of(report: TestReport) -> str:
+    """Return the one-line reason attached to a report, or ''."""
+    return str(dict(report.user_properties).get('message', ''))
+
+
 def one_line(error: BaseException) -> str:
     """Return the first line of an error, the way a learner should read it.
 
@@ -127,9 +132,8 @@ class Worker:
 
     def pytest_runtest_logreport(self, report: TestReport) -> None:
         """Write a test's result once its last phase has run."""
-        message = dict(report.user_properties).get('message', '')
         self.phases.setdefault(report.nodeid, []).append(
-            (report.outcome, message))
+            (report.outcome, message_of(report)))
         if report.when == 'teardown':
             phases = self.phases.pop(report.nodeid)
             outcome, message = next(
@@ -164,8 +168,8 @@ class Summary:
 
     def pytest_runtest_logreport(self, report: TestReport) -> None:
         """Keep the worst outcome of each test over its phases."""
-        message = dict(report.user_properties).get('message', '')
-        outcome = report.outcome
+        message = message_of(report)
+        outcome: str = report.outcome
         if outcome == 'skipped' and message.startswith('advice: '):
             outcome, message = 'advice', message[len('advice: '):]
         old = self.outcomes.get(report.nodeid, ('passed', ''))

@@ -4,7 +4,7 @@ from types import ModuleType
 
 import pytest
 
-from checks import BAD_MAX_DELAY, BAD_N, check_error_names, run_main
+from checks import BAD_MAX_DELAY, BAD_N, rejects, run_main
 from conftest import Fakes, Solution
 
 pytestmark = pytest.mark.task(taskno=2)
@@ -66,9 +66,9 @@ async def test_works_inside_a_running_loop(task: ModuleType,
 @pytest.mark.parametrize('value', [0, -1])
 def test_rejects_n_below_1(task: ModuleType, fake: Fakes,
                            value: int) -> None:
-    with pytest.raises(ValueError) as raised:
+    with rejects('measure_time({!r}, 1)'.format(value), ValueError, 'n',
+                 value):
         measure(task, value, 1)
-    check_error_names(raised.value, 'n', value)
 
 
 @pytest.mark.extra
@@ -76,19 +76,20 @@ def test_rejects_n_below_1(task: ModuleType, fake: Fakes,
                          [row for row in BAD_N if row[1] is TypeError])
 def test_rejects_an_n_of_the_wrong_type(task: ModuleType, fake: Fakes,
                                         value: object, error: type) -> None:
-    with pytest.raises(error) as raised:
+    with rejects('measure_time({!r}, 1)'.format(value), error, 'n', value):
         measure(task, value, 1)
-    check_error_names(raised.value, 'n', value)
 
 
 @pytest.mark.extra
 @pytest.mark.parametrize('value, error', BAD_MAX_DELAY)
 def test_rejects_a_bad_max_delay(task: ModuleType, fake: Fakes,
                                  value: object, error: type) -> None:
-    with pytest.raises(error) as raised:
+    with rejects('measure_time(3, {!r})'.format(value), error, 'max_delay',
+                 value):
         measure(task, 3, value)
-    check_error_names(raised.value, 'max_delay', value)
-    assert fake.time.slept == []
+    assert fake.time.slept == [], (
+        'measure_time started waits before rejecting max_delay={!r}'
+        .format(value))
 
 
 def test_main_file_prints_a_time_per_wait(solution: Solution) -> None:

@@ -6,7 +6,7 @@ from types import ModuleType
 import pytest
 
 from asyncio_fakes import settle
-from checks import BAD_MAX_DELAY, check_error_names, run_main
+from checks import BAD_MAX_DELAY, rejects, run_main
 from conftest import Fakes, Solution
 
 pytestmark = pytest.mark.task(taskno=3)
@@ -61,9 +61,9 @@ def test_needs_a_running_loop(task: ModuleType) -> None:
 async def test_rejects_a_bad_max_delay_at_once(task: ModuleType, fake: Fakes,
                                                value: object,
                                                error: type) -> None:
-    with pytest.raises(error) as raised:
+    with rejects('task_wait_random({!r})'.format(value), error, 'max_delay',
+                 value):
         task.task_wait_random(value)
-    check_error_names(raised.value, 'max_delay', value)
 
 
 def test_main_file_prints_the_task_class(solution: Solution) -> None:
