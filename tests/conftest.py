@@ -5,23 +5,29 @@ Every test reaches the task modules through the solution fixture, never by
 importing them itself, so that the same suite can grade another folder of
 task files (--solution-dir; see grading.py for how that runs).
 """
-import argparse
 import asyncio
 import importlib
 import random
+import subprocess
 import sys
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
 from asyncio_fakes import (FakeRandom, FakeTime, FakeTimeModule, real_sleep,
                            real_uniform)
-from grading import GradingTimeout, Grader, Summary, Worker, one_line
+from grading import GradingTimeout, Grader, Summary, one_line
 
 ROOT = Path(__file__).resolve().parent.parent
+try:
+    from grading_options import pytest_addoption
+except ImportError:  # the plugin is not installed: use it from the source
+    sys.path.append(str(ROOT / 'grading_plugin'))
+    from grading_options import pytest_addoption
+
 TASK_MODULES = {0: '0_basic_async_syntax', 1: '1_concurrent_coroutines',
                 2: '2_measure_runtime', 3: '3_tasks', 4: '4_tasks'}
 CLOCKS = ('perf_counter', 'time', 'monotonic',
@@ -116,36 +122,30 @@ class Fakes:
         self.random = FakeRandom()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """Add the options that grade another folder."""
-    group = parser.getgroup('grading', 'grading a folder of task files')
-    group.addoption('--solution-dir', metavar='PATH',
-                    help='grade the task files in PATH instead of ours; '
-                         'the learner\'s code runs on this machine, one '
-                         'subprocess per task')
-    group.addoption('--task', metavar='N', type=int, action='append',
-                    choices=sorted(TASK_MODULES),
-                    help='run only the tests of task N (repeatable)')
-    group.addoption('--report-json', metavar='FILE',
-                    help='also write the verdict per task to FILE as JSON')
-    group.addoption('--test-timeout', metavar='SECONDS', type=float,
-                    default=2.0,
-                    help='when grading, fail a test that runs longer '
-                         '(default 2)')
-    group.addoption('--grading-worker', help=argparse.SUPPRESS)
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> Optional[int]:
+    """Run again from this project's root if pytest rooted itself elsewhere.
+
+    pytest picks its root folder before it knows any option, so it takes
+    the PATH of `--solution-dir PATH` for a test path and roots itself
+    there, without this project's setup.cfg. The same command, run again
+    with the root and the config file named, is then what the user meant.
+    """
+    if config.rootpath == ROOT or not config.getoption('solution_dir'):
+        return None
+    command = [sys.executable, '-m', 'pytest', '--rootdir', str(ROOT),
+               '-c', str(ROOT / 'setup.cfg')]
+    return subprocess.call(command + list(config.invocation_params.args),
+                           cwd=str(config.invocation_params.dir))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Become a grader, a grading worker, or run in place, as asked."""
+    """Grade another folder, or run on our own, as asked."""
     solution_dir = config.getoption('solution_dir')
-    worker = config.getoption('grading_worker')
-    timeout = config.getoption('test_timeout')
-    if worker:
-        config.pluginmanager.register(Worker(worker, timeout), 'worker')
-        return
     if solution_dir:
         config.pluginmanager.register(
-            Grader(str(Path(solution_dir).resolve()), timeout), 'grader')
+            Grader(str(Path(solution_dir).resolve()),
+                   config.getoption('test_timeout')), 'grader')
     config.pluginmanager.register(Summary(config, solution_dir and str(
         Path(solution_dir).resolve())), 'summary')
 

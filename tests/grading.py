@@ -1,15 +1,15 @@
-"""Grading a folder of task files: one subprocess per task, and a verdict.
+"""Grading a folder of task files: one process per task, and a verdict.
 
 With --solution-dir, the pytest process that the user started never runs a
-learner's code. It becomes the Grader: for each task it starts a Worker, a
-pytest subprocess that runs that task's tests against the folder, with a
-timer on every test and a file where it writes each result as it goes. A
-learner's sys.exit() or os._exit() can end only that worker; a hang is cut
-short by the timer, or at worst by the Grader killing the worker; either
-way the tests without a result fail with a message saying why, and the
-other tasks are graded as usual. The Grader then reports every test as if
-it had run it, so pytest's own output and exit status work as usual, and
-prints (and can write as JSON) one verdict per task.
+learner's code itself. It collects the tests, then forks one child per
+task; the child runs that task's tests against the folder, with a timer on
+every test phase, and writes each result to a file as it goes. A learner's
+sys.exit() or os._exit() can end only that child; a hang is cut short by
+the timer, or at worst by the Grader killing the child; either way the
+tests without a result fail with a message saying why, and the other tasks
+are graded as usual. The Grader then reports every test as if it had run
+it, so pytest's own output and exit status work as usual, and prints (and
+can write as JSON) one verdict per task. Forking needs a POSIX system.
 
 Summary gathers that verdict from the test reports in every mode, so a run
 on our own modules ends with the same per-task lines.
@@ -17,20 +17,17 @@ on our own modules ends with the same per-task lines.
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from types import FrameType
 from typing import (IO, Any, Dict, Generator, List, Optional, Sequence,
                     Tuple)
 
 import pytest
 from _pytest.reports import TestReport
+from _pytest.runner import runtestprotocol
 
-TESTS = Path(__file__).resolve().parent
-ROOT = TESTS.parent
 HANGS_BEFORE_GIVING_UP = 3
 
 
@@ -72,15 +69,19 @@ class GradingTimeout(BaseException):
     """
 
 
-class Worker:
-    """The plugin of a worker process: timers and the result file."""
+class TaskRun:
+    """Runs one task's tests in a forked child; it never returns.
+
+    Its hook wrappers arm a timer around every test phase; each result is
+    written to a file as soon as it is known, so a child that dies still
+    leaves the results it had.
+    """
 
     def __init__(self, path: str, timeout: float) -> None:
         """Append results to path; give every test phase timeout seconds."""
         self.out: IO[str] = open(path, 'a', encoding='utf-8')
         self.timeout = timeout
         self.hangs = 0
-        self.phases: Dict[str, List[Tuple[str, str]]] = {}
 
     def _write(self, record: Dict[str, Any]) -> None:
         """Write one record and flush it, in case the process dies next."""
@@ -91,18 +92,22 @@ class Worker:
         """Interrupt whatever the test is doing: its time is up."""
         self.hangs += 1
         raise GradingTimeout(
-            'the test did not finish within {:g} s: the solution hangs (an '
+            'the test did not finish in time: the solution hangs (an '
             'endless loop, a blocking time.sleep, or a sleep that bypasses '
-            'asyncio.sleep)'.format(self.timeout))
+            'asyncio.sleep)')
 
-    def _timed(self) -> Generator[None, None, None]:
-        """Run one test phase with the timer armed (it repeats until reset).
+    def _timed(self, item: pytest.Item) -> Generator[None, None, None]:
+        """Run one test phase with the timer armed.
 
-        The timer repeats, so a hang in the clean-up after a hang is cut
-        short too.
+        A test that starts a Python of its own (marked subprocess) gets
+        five times as long. The timer repeats, so a hang in the clean-up
+        after a hang is cut short too.
         """
+        timeout = self.timeout
+        if item.get_closest_marker('subprocess') is not None:
+            timeout *= 5
         signal.signal(signal.SIGALRM, self._expire)
-        signal.setitimer(signal.ITIMER_REAL, self.timeout, self.timeout)
+        signal.setitimer(signal.ITIMER_REAL, timeout, timeout)
         try:
             yield
         finally:
@@ -110,45 +115,87 @@ class Worker:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Any:
-        """Time the set-up, unless this task has hung too often already."""
-        if self.hangs >= HANGS_BEFORE_GIVING_UP:
-            pytest.fail('not run: {} tests of this task timed out already'
-                        .format(self.hangs))
-        yield from self._timed()
+        """Time the set-up."""
+        yield from self._timed(item)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Any:
-        """Time the test itself."""
-        yield from self._timed()
+        """Time the test, unless this task has hung too often already.
+
+        Only the tests that run the solution's code are given up on; the
+        rubric reads its files, which cannot hang.
+        """
+        runs_code = 'fake' in getattr(item, 'fixturenames', ()) or \
+            item.get_closest_marker('subprocess') is not None
+        if runs_code and self.hangs >= HANGS_BEFORE_GIVING_UP:
+            pytest.fail('not run: {} tests of this task timed out already'
+                        .format(self.hangs), pytrace=False)
+        yield from self._timed(item)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_teardown(self, item: pytest.Item) -> Any:
         """Time the tear-down."""
-        yield from self._timed()
+        yield from self._timed(item)
 
-    def pytest_runtest_logstart(self, nodeid: str) -> None:
-        """Note that a test started, so a crash in it can be told apart."""
-        self._write({'nodeid': nodeid, 'started': True})
+    def run(self, items: Sequence[pytest.Item]) -> None:
+        """Run the items in order, record each result, and exit."""
+        status = 0
+        try:
+            sys.dont_write_bytecode = True
+            items[0].config.option.tbstyle = 'native'
+            items[0].config.pluginmanager.register(self, 'task-run')
+            for index, item in enumerate(items):
+                self._write({'nodeid': item.nodeid, 'started': True})
+                following = items[index + 1] if index + 1 < len(items) \
+                    else None
+                started = time.perf_counter()
+                try:
+                    record = worst(runtestprotocol(item, nextitem=following,
+                                                   log=False))
+                except BaseException as error:
+                    record = {'outcome': 'failed',
+                              'message': one_line(error)}
+                record.update(nodeid=item.nodeid,
+                              duration=time.perf_counter() - started)
+                self._write(record)
+            self._write({'finished': True})
+        except BaseException:
+            status = 3
+        finally:
+            os._exit(status)
 
-    def pytest_runtest_logreport(self, report: TestReport) -> None:
-        """Write a test's result once its last phase has run."""
-        self.phases.setdefault(report.nodeid, []).append(
-            (report.outcome, message_of(report)))
-        if report.when == 'teardown':
-            phases = self.phases.pop(report.nodeid)
-            outcome, message = next(
-                (phase for phase in phases if phase[0] != 'passed'),
-                phases[0])
-            self._write({'nodeid': report.nodeid, 'outcome': outcome,
-                         'message': message})
 
-    def pytest_sessionfinish(self) -> None:
-        """Mark the file complete: every test that was to run has run."""
-        self._write({'finished': True})
-        self.out.close()
+def worst(reports: Sequence[TestReport]) -> Dict[str, Any]:
+    """Return a test's outcome over its phases, with the reason and trace.
+
+    The trace is Python's own (the native style), which a learner knows
+    and which takes a tenth of the time of pytest's to format.
+    """
+    for report in reports:
+        if not report.passed:
+            return {'outcome': report.outcome, 'message': message_of(report),
+                    'details': report.longreprtext[-4000:]}
+    return {'outcome': 'passed', 'message': ''}
 
 
 RANK = {'passed': 0, 'skipped': 1, 'advice': 2, 'failed': 3}
+
+
+def wait_or_kill(pid: int, deadline: float) -> Optional[int]:
+    """Wait for a child until deadline; kill it then. Return its status.
+
+    The status is None if the child had to be killed.
+    """
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status) if hasattr(
+                os, 'waitstatus_to_exitcode') else status >> 8
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+        time.sleep(0.01)
 
 
 class Summary:
@@ -218,7 +265,7 @@ class Summary:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print the verdicts, and write them as JSON if asked to."""
-        if not self.outcomes:
+        if not self.tasks():
             return
         title = 'verdict per task' + (
             ' for ' + self.solution_dir if self.solution_dir else '')
@@ -243,48 +290,30 @@ class Grader:
         self.solution_dir = solution_dir
         self.timeout = timeout
 
-    def _command(self, items: Sequence[pytest.Item],
-                 report: str) -> List[str]:
-        return [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
-                '--rootdir', str(ROOT), '-c', str(ROOT / 'setup.cfg'),
-                '--solution-dir', self.solution_dir,
-                '--grading-worker', report,
-                '--test-timeout', str(self.timeout)] + [
-            str(ROOT / item.nodeid) for item in items]
-
     def run(self, groups: Dict[int, List[pytest.Item]]
             ) -> Dict[str, Dict[str, Any]]:
-        """Run one worker per task, all at once; return every test's result.
+        """Run one child per task, all at once; return every test's result.
 
-        A worker is killed if it outlives a generous budget (every test
-        timing out, plus start-up). Tests it reported as started but not
-        finished, and tests it never started, get a failing result that
-        says what happened.
+        A child is killed if it outlives a generous budget: a child gives
+        up on its task after a few hangs, so even a hanging solution ends
+        well before it. Tests it reported as started but not finished, and
+        tests it never started, get a failing result that says what
+        happened.
         """
         results: Dict[str, Dict[str, Any]] = {}
         with tempfile.TemporaryDirectory(prefix='grading-') as scratch:
-            env = dict(os.environ, PYTHONDONTWRITEBYTECODE='1')
-            running = []
+            children = []
             for taskno, items in sorted(groups.items()):
                 report = os.path.join(scratch, 'task{}.jsonl'.format(taskno))
-                log = open(os.path.join(scratch, 'task{}.log'.format(taskno)),
-                           'w')
-                process = subprocess.Popen(
-                    self._command(items, report), cwd=scratch, env=env,
-                    stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT)
-                budget = 20 + len(items) * self.timeout * 3
-                running.append((process, log, report, items, budget))
-            started = time.monotonic()
-            for process, log, report, items, budget in running:
-                left = max(0.0, budget - (time.monotonic() - started))
-                try:
-                    status: Optional[int] = process.wait(timeout=left)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-                    status = None
-                log.close()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    TaskRun(report, self.timeout).run(items)
+                children.append((pid, report, items))
+            deadline = time.monotonic() + 30 + 15 * self.timeout
+            for pid, report, items in children:
+                status = wait_or_kill(pid, deadline)
                 results.update(self._read(report, items, status))
         return results
 
@@ -311,12 +340,12 @@ class Grader:
                         current = None
         if status is None:
             ended = 'the grader stopped the test process, which had hung'
+        elif finished:
+            ended = 'the test process did not run this test'
         else:
             ended = ('the test process ended early (exit status {}): does '
                      'the solution call sys.exit() or os._exit()?'
                      .format(status))
-        if finished and status in (0, 1):
-            ended = 'the test process did not run this test'
         for item in items:
             if item.nodeid not in results:
                 message = ended if item.nodeid == current else \
@@ -343,7 +372,7 @@ class Grader:
             outcome, message = result['outcome'], result['message']
             if outcome == 'failed' and is_extra(item):
                 outcome, message = 'skipped', 'advice: ' + message
-            longrepr: Any = message
+            longrepr: Any = result.get('details') or message
             if outcome == 'skipped':
                 longrepr = (str(item.location[0]), item.location[1] or 0,
                             'Skipped: ' + message)
@@ -351,6 +380,7 @@ class Grader:
                 nodeid=item.nodeid, location=item.location,
                 keywords={name: 1 for name in item.keywords},
                 outcome=outcome, longrepr=longrepr, when='call',
+                duration=result.get('duration', 0.0),
                 user_properties=[('message', message)])
             item.ihook.pytest_runtest_logreport(report=report)
             item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid,

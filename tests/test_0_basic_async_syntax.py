@@ -70,6 +70,7 @@ async def test_rejects_a_bad_max_delay(task: ModuleType, fake: Fakes,
         'wait_random slept before rejecting max_delay={!r}'.format(value))
 
 
+@pytest.mark.subprocess
 def test_main_file_prints_three_delays(solution: Solution) -> None:
     lines = run_main(solution, 0)
     assert len(lines) == 3, (

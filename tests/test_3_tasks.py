@@ -66,6 +66,7 @@ async def test_rejects_a_bad_max_delay_at_once(task: ModuleType, fake: Fakes,
         task.task_wait_random(value)
 
 
+@pytest.mark.subprocess
 def test_main_file_prints_the_task_class(solution: Solution) -> None:
     lines = run_main(solution, 3)
     assert lines in (["<class '_asyncio.Task'>"],
