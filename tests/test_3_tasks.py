@@ -48,11 +48,16 @@ async def test_the_task_is_scheduled_at_once(task: ModuleType,
 
 @pytest.mark.extra
 def test_needs_a_running_loop(task: ModuleType) -> None:
-    with pytest.raises(RuntimeError) as raised:
-        task.task_wait_random(1)
-    assert 'loop' in str(raised.value), (
-        'without a running loop, task_wait_random should say it needs one; '
-        'it said {!r}'.format(str(raised.value)))
+    try:
+        result = task.task_wait_random(1)
+    except RuntimeError as error:
+        assert 'loop' in str(error), (
+            'without a running loop, task_wait_random should say it needs '
+            'one; it said {!r}'.format(str(error)))
+    else:
+        pytest.fail('without a running loop, task_wait_random(1) should '
+                    'raise RuntimeError saying it needs one; it returned {!r}'
+                    .format(result), pytrace=False)
 
 
 @pytest.mark.extra

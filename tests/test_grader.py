@@ -26,7 +26,7 @@ ALL_PASS: Dict[int, Optional[str]] = {n: None for n in range(5)}
 
 
 class Mistake(NamedTuple):
-    """One broken solution: edits to the correct one, and its verdict.
+    """One broken solution: edits to a correct one, and its verdict.
 
     edits are (file, old, new) replacements; new None deletes the file.
     verdict maps each task to grade to None (it passes) or to a piece of
@@ -37,6 +37,7 @@ class Mistake(NamedTuple):
 
     edits: List[Tuple[str, str, Optional[str]]]
     verdict: Dict[int, Optional[str]]
+    base: Path = CORRECT
 
 
 TASKS = ('    tasks = [asyncio.create_task(wait_random(max_delay)) '
@@ -91,6 +92,10 @@ MISTAKES = {
         [('3-tasks.py', '', None)],
         {0: None, 3: '3-tasks.py: file not found',
          4: '3-tasks.py: file not found (imported by 4-tasks.py)'}),
+    'missing_file_underscore': Mistake(
+        [('3_tasks.py', '', None)],
+        {1: None, 4: '3_tasks.py: file not found (imported by 4_tasks.py)'},
+        FIXTURES / 'variant_callbacks'),
     'os_exit': Mistake(
         [('3-tasks.py', '    return asyncio.create_task',
           '    import os\n    os._exit(0)\n    return asyncio.create_task')],
@@ -114,7 +119,7 @@ def build(name: str, scratch: Path) -> Path:
     if name not in MISTAKES:
         return FIXTURES / name
     folder = scratch / name
-    shutil.copytree(str(CORRECT), str(folder))
+    shutil.copytree(str(MISTAKES[name].base), str(folder))
     for file, old, new in MISTAKES[name].edits:
         path = folder / file
         if new is None:
