@@ -199,11 +199,15 @@ class WaitNContract:
         outer.cancel()
         with pytest.raises(asyncio.CancelledError):
             await outer
+        assert len(fake.time.tasks) == 6, (
+            '{}(6, 2) had started {} of its 6 waits when it was cancelled'
+            .format(name, len(fake.time.tasks)))
         left = [task for task in fake.time.tasks
                 if task is not None and not task.done()]
-        assert len(fake.time.tasks) == 6 and not left, (
-            'when {} is cancelled, {} of its {} waits are still running'
-            .format(name, len(left), len(fake.time.tasks)))
+        assert not left, (
+            'when {} is cancelled, {} of its 6 waits are still running; '
+            'cancel them and wait for them before returning'
+            .format(name, len(left)))
 
     @pytest.mark.extra
     @pytest.mark.asyncio

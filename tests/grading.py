@@ -26,7 +26,6 @@ from typing import (IO, Any, Dict, Generator, List, Optional, Sequence,
 
 import pytest
 from _pytest.reports import TestReport
-from _pytest.runner import runtestprotocol
 
 HANGS_BEFORE_GIVING_UP = 3
 
@@ -82,6 +81,7 @@ class TaskRun:
         self.out: IO[str] = open(path, 'a', encoding='utf-8')
         self.timeout = timeout
         self.hangs = 0
+        self.reports: List[TestReport] = []
 
     def _write(self, record: Dict[str, Any]) -> None:
         """Write one record and flush it, in case the process dies next."""
@@ -137,21 +137,37 @@ class TaskRun:
         """Time the tear-down."""
         yield from self._timed(item)
 
+    def pytest_runtest_logreport(self, report: TestReport) -> None:
+        """Keep each phase's report of the test that is running."""
+        self.reports.append(report)
+
     def run(self, items: Sequence[pytest.Item]) -> None:
-        """Run the items in order, record each result, and exit."""
+        """Run the items in order, record each result, and exit.
+
+        Each item goes through pytest's whole test protocol, so warning
+        filters, capture and the rest apply as in a normal run; only the
+        terminal output is left to the parent.
+        """
         status = 0
         try:
             sys.dont_write_bytecode = True
-            items[0].config.option.tbstyle = 'native'
-            items[0].config.pluginmanager.register(self, 'task-run')
+            config = items[0].config
+            config.option.tbstyle = 'native'
+            for name in ('terminalreporter', 'summary'):
+                plugin = config.pluginmanager.get_plugin(name)
+                if plugin is not None:
+                    config.pluginmanager.unregister(plugin)
+            config.pluginmanager.register(self, 'task-run')
             for index, item in enumerate(items):
                 self._write({'nodeid': item.nodeid, 'started': True})
                 following = items[index + 1] if index + 1 < len(items) \
                     else None
                 started = time.perf_counter()
+                self.reports = []
                 try:
-                    record = worst(runtestprotocol(item, nextitem=following,
-                                                   log=False))
+                    item.ihook.pytest_runtest_protocol(item=item,
+                                                       nextitem=following)
+                    record = worst(self.reports)
                 except BaseException as error:
                     record = {'outcome': 'failed',
                               'message': one_line(error)}
