@@ -153,10 +153,7 @@ class TaskRun:
             sys.dont_write_bytecode = True
             config = items[0].config
             config.option.tbstyle = 'native'
-            for name in ('terminalreporter', 'summary'):
-                plugin = config.pluginmanager.get_plugin(name)
-                if plugin is not None:
-                    config.pluginmanager.unregister(plugin)
+            silence(config)
             config.pluginmanager.register(self, 'task-run')
             for index, item in enumerate(items):
                 self._write({'nodeid': item.nodeid, 'started': True})
@@ -175,10 +172,35 @@ class TaskRun:
                               duration=time.perf_counter() - started)
                 self._write(record)
             self._write({'finished': True})
-        except BaseException:
+        except BaseException as error:
+            sys.stderr.write('grading child failed: {}\n'.format(
+                one_line(error)))
             status = 3
         finally:
             os._exit(status)
+
+
+class QuietReporter:
+    """Stands in for the terminal reporter in a child: it reports nothing."""
+
+    def __init__(self, writer: Any) -> None:
+        """Keep the terminal writer, which pytest looks up by this name."""
+        self._tw = writer
+
+
+def silence(config: pytest.Config) -> None:
+    """Stop a child from printing: its parent reports for it.
+
+    The terminal reporter is swapped for a stand-in with its terminal
+    writer, which pytest's assertion messages ask for (for colours) but
+    nothing writes to once the reporter's hooks are gone.
+    """
+    manager = config.pluginmanager
+    manager.unregister(name='summary')
+    reporter = manager.get_plugin('terminalreporter')
+    if reporter is not None:
+        manager.unregister(reporter)
+        manager.register(QuietReporter(reporter._tw), 'terminalreporter')
 
 
 def worst(reports: Sequence[TestReport]) -> Dict[str, Any]:

@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""Benchmark wait_n and task_wait_n against asyncio's own floor.
+
+For each n, in one process and one event loop, the contenders run in
+turns, round after round, so that whatever else the machine is doing
+weighs on all of them alike:
+
+- floor: a bare asyncio.gather of n coroutines that each draw
+  random.uniform(0, max_delay) and sleep it (its results are unordered);
+- as_completed: the usual solution, asyncio.as_completed + append
+  (ascending only by luck);
+- wait_n and task_wait_n from this project.
+
+Every contender draws the same delays in a given round (the generator is
+reseeded before each run). The table gives the median wall time over the
+rounds, its ratio to the floor's median, the descents in the list returned
+(places where a value is smaller than the one before it), and the peak
+memory that tracemalloc saw during one extra, untimed run.
+
+Run from the project folder:
+
+    python3 benchmarks/bench_wait_n.py [--json FILE] [--loop uvloop]
+"""
+import argparse
+import asyncio
+import gc
+import json
+import platform
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import (Any, Awaitable, Callable, Dict, List, Optional,
+                    Sequence)
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+wait_n = __import__('1_concurrent_coroutines').wait_n
+task_wait_n = __import__('4_tasks').task_wait_n
+
+Contender = Callable[[int, float], Awaitable[List[float]]]
+
+
+async def floor(n: int, max_delay: float) -> List[float]:
+    """The least asyncio can do: n random sleeps under one gather."""
+    async def one() -> float:
+        """Draw a delay, sleep it, return it."""
+        delay = random.uniform(0, max_delay)
+        await asyncio.sleep(delay)
+        return delay
+    return list(await asyncio.gather(*(one() for _ in range(n))))
+
+
+async def as_completed_append(n: int, max_delay: float) -> List[float]:
+    """The usual solution: append results in the order tasks finish."""
+    wait_random = __import__('0_basic_async_syntax').wait_random
+    delays = []
+    for next_done in asyncio.as_completed(
+            [wait_random(max_delay) for _ in range(n)]):
+        delays.append(await next_done)
+    return delays
+
+
+CONTENDERS: Dict[str, Contender] = {
+    'floor': floor, 'as_completed': as_completed_append,
+    'wait_n': wait_n, 'task_wait_n': task_wait_n}
+
+
+def descents(values: Sequence[float]) -> int:
+    """Count the places where a value is smaller than the one before it."""
+    return sum(1 for a, b in zip(values, values[1:]) if b < a)
+
+
+def run_once(loop: asyncio.AbstractEventLoop, contender: Contender, n: int,
+             max_delay: float, seed: int) -> List[float]:
+    """Run one contender once on loop, with the delays of seed."""
+    random.seed(seed)
+    return loop.run_until_complete(contender(n, max_delay))
+
+
+def measure(loop: asyncio.AbstractEventLoop, n: int, max_delay: float,
+            rounds: int) -> Dict[str, Dict[str, Any]]:
+    """Time every contender rounds times, in turns; return their rows."""
+    times: Dict[str, List[float]] = {name: [] for name in CONTENDERS}
+    worst: Dict[str, int] = {name: 0 for name in CONTENDERS}
+    names = list(CONTENDERS)
+    for round_no in range(rounds):
+        order = names[round_no % len(names):] + names[:round_no % len(names)]
+        for name in order:
+            gc.collect()
+            started = time.perf_counter()
+            result = run_once(loop, CONTENDERS[name], n, max_delay, round_no)
+            times[name].append(time.perf_counter() - started)
+            assert len(result) == n
+            worst[name] = max(worst[name], descents(result))
+    rows = {}
+    floor_median = statistics.median(times['floor'])
+    for name in names:
+        gc.collect()
+        tracemalloc.start()
+        run_once(loop, CONTENDERS[name], n, max_delay, 0)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        median = statistics.median(times[name])
+        rows[name] = {'median_s': median, 'ratio': median / floor_median,
+                      'descents': worst[name], 'peak_mib': peak / 2 ** 20}
+    return rows
+
+
+def new_loop(kind: str) -> asyncio.AbstractEventLoop:
+    """Return a new event loop of the kind asked for."""
+    if kind == 'uvloop':
+        import uvloop  # type: ignore[import-not-found, unused-ignore]
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
+        return loop
+    return asyncio.new_event_loop()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the benchmark, print the table, write JSON if asked."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--sizes', type=int, nargs='+',
+                        default=[10 ** 2, 10 ** 3, 10 ** 4, 10 ** 5])
+    parser.add_argument('--max-delay', type=float, default=0.2)
+    parser.add_argument('--rounds', type=int, default=7)
+    parser.add_argument('--loop', choices=['asyncio', 'uvloop'],
+                        default='asyncio')
+    parser.add_argument('--json', metavar='FILE')
+    args = parser.parse_args(argv)
+    loop = new_loop(args.loop)
+    asyncio.set_event_loop(loop)
+    header = {'python': platform.python_version(),
+              'implementation': platform.python_implementation(),
+              'machine': platform.machine(), 'system': platform.system(),
+              'loop': args.loop, 'max_delay': args.max_delay,
+              'rounds': args.rounds}
+    print('Python {python} ({implementation}) on {system} {machine}, '
+          '{loop} loop, max_delay {max_delay} s, median of {rounds} rounds'
+          .format(**header))
+    print('{:>7}  {:<12} {:>9} {:>7} {:>9} {:>9}'.format(
+        'n', 'contender', 'median s', 'ratio', 'descents', 'peak MiB'))
+    results = []
+    started = time.perf_counter()
+    for n in args.sizes:
+        rows = measure(loop, n, args.max_delay, args.rounds)
+        for name, row in rows.items():
+            print('{:>7}  {:<12} {:>9.4f} {:>6.2f}x {:>9} {:>9.1f}'.format(
+                n, name, row['median_s'], row['ratio'], row['descents'],
+                row['peak_mib']))
+            results.append(dict(row, n=n, contender=name))
+        sys.stdout.flush()
+    loop.close()
+    print('({:.0f} s in all)'.format(time.perf_counter() - started))
+    if args.json:
+        with open(args.json, 'w', encoding='utf-8') as out:
+            json.dump(dict(header, results=results), out, indent=2)
+            out.write('\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
