@@ -8,6 +8,7 @@ from typing import List, Union
 import pycodestyle
 import pytest
 
+from checks import parse, retry_on_system_error
 from conftest import TASK_MODULES, Solution
 
 TASKS = [pytest.param(taskno, marks=pytest.mark.task(taskno=taskno),
@@ -55,7 +56,7 @@ def test_ends_with_a_newline(solution: Solution, taskno: int) -> None:
 
 @pytest.mark.parametrize('taskno', TASKS)
 def test_module_has_a_docstring(solution: Solution, taskno: int) -> None:
-    doc = ast.get_docstring(ast.parse(read(solution, taskno)))
+    doc = ast.get_docstring(parse(read(solution, taskno)))
     assert doc and is_sentence(doc), (
         '{} needs a module docstring that is a real sentence, has {!r}'
         .format(solution.path(taskno).name, doc))
@@ -63,7 +64,7 @@ def test_module_has_a_docstring(solution: Solution, taskno: int) -> None:
 
 @pytest.mark.parametrize('taskno', TASKS)
 def test_functions_have_docstrings(solution: Solution, taskno: int) -> None:
-    tree = ast.parse(read(solution, taskno))
+    tree = parse(read(solution, taskno))
     missing = [node.name for node in functions(tree)
                if not is_sentence(ast.get_docstring(node) or '')]
     assert not missing, (
@@ -73,7 +74,7 @@ def test_functions_have_docstrings(solution: Solution, taskno: int) -> None:
 
 @pytest.mark.parametrize('taskno', TASKS)
 def test_functions_are_annotated(solution: Solution, taskno: int) -> None:
-    tree = ast.parse(read(solution, taskno))
+    tree = parse(read(solution, taskno))
     missing = []
     for node in functions(tree):
         args = node.args
@@ -93,5 +94,6 @@ def test_is_pycodestyle_clean(solution: Solution, taskno: int) -> None:
     read(solution, taskno)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        errors = pycodestyle.Checker(str(solution.path(taskno))).check_all()
+        errors = retry_on_system_error(
+            pycodestyle.Checker(str(solution.path(taskno))).check_all)
     assert errors == 0, 'pycodestyle found:\n{}'.format(out.getvalue())
