@@ -13,9 +13,10 @@ weighs on all of them alike:
 
 Every contender draws the same delays in a given round (the generator is
 reseeded before each run). The table gives the median wall time over the
-rounds, its ratio to the floor's median, the descents in the list returned
-(places where a value is smaller than the one before it), and the peak
-memory that tracemalloc saw during one extra, untimed run.
+rounds (7, or 3 from n = 10**5 up), its ratio to the floor's median, the
+most descents in any list returned (places where a value is smaller than
+the one before it), and the peak memory that tracemalloc saw during one
+extra run, made after all the timing in a worker process.
 
 Run from the project folder:
 
@@ -23,8 +24,11 @@ Run from the project folder:
 """
 import argparse
 import asyncio
+import concurrent.futures
 import gc
 import json
+import multiprocessing
+import os
 import platform
 import random
 import statistics
@@ -95,18 +99,26 @@ def measure(loop: asyncio.AbstractEventLoop, n: int, max_delay: float,
             times[name].append(time.perf_counter() - started)
             assert len(result) == n
             worst[name] = max(worst[name], descents(result))
-    rows = {}
     floor_median = statistics.median(times['floor'])
-    for name in names:
-        gc.collect()
-        tracemalloc.start()
-        run_once(loop, CONTENDERS[name], n, max_delay, 0)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        median = statistics.median(times[name])
-        rows[name] = {'median_s': median, 'ratio': median / floor_median,
-                      'descents': worst[name], 'peak_mib': peak / 2 ** 20}
-    return rows
+    return {name: {'median_s': statistics.median(times[name]),
+                   'ratio': statistics.median(times[name]) / floor_median,
+                   'descents': worst[name]} for name in names}
+
+
+def peak_memory(name: str, n: int, max_delay: float, kind: str) -> float:
+    """Return the MiB that tracemalloc saw at most during one run.
+
+    It runs in a worker process of its own, after all the timing, because
+    tracemalloc slows a run down several times over.
+    """
+    loop = new_loop(kind)
+    gc.collect()
+    tracemalloc.start()
+    run_once(loop, CONTENDERS[name], n, max_delay, 0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    loop.close()
+    return peak / 2 ** 20
 
 
 def new_loop(kind: str) -> asyncio.AbstractEventLoop:
@@ -124,7 +136,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--sizes', type=int, nargs='+',
                         default=[10 ** 2, 10 ** 3, 10 ** 4, 10 ** 5])
     parser.add_argument('--max-delay', type=float, default=0.2)
-    parser.add_argument('--rounds', type=int, default=7)
+    parser.add_argument('--rounds', type=int,
+                        help='rounds per size (default 7; 3 from 10**5 up)')
     parser.add_argument('--loop', choices=['asyncio', 'uvloop'],
                         default='asyncio')
     parser.add_argument('--json', metavar='FILE')
@@ -134,24 +147,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     header = {'python': platform.python_version(),
               'implementation': platform.python_implementation(),
               'machine': platform.machine(), 'system': platform.system(),
-              'loop': args.loop, 'max_delay': args.max_delay,
-              'rounds': args.rounds}
-    print('Python {python} ({implementation}) on {system} {machine}, '
-          '{loop} loop, max_delay {max_delay} s, median of {rounds} rounds'
-          .format(**header))
+              'cpus': os.cpu_count(), 'loop': args.loop,
+              'max_delay': args.max_delay}
+    print('Python {python} ({implementation}) on {system} {machine} with '
+          '{cpus} CPUs, {loop} loop, max_delay {max_delay} s; median over '
+          'the rounds'.format(**header))
     print('{:>7}  {:<12} {:>9} {:>7} {:>9} {:>9}'.format(
         'n', 'contender', 'median s', 'ratio', 'descents', 'peak MiB'))
     results = []
     started = time.perf_counter()
     for n in args.sizes:
-        rows = measure(loop, n, args.max_delay, args.rounds)
-        for name, row in rows.items():
-            print('{:>7}  {:<12} {:>9.4f} {:>6.2f}x {:>9} {:>9.1f}'.format(
-                n, name, row['median_s'], row['ratio'], row['descents'],
-                row['peak_mib']))
-            results.append(dict(row, n=n, contender=name))
-        sys.stdout.flush()
+        rounds = args.rounds or (3 if n >= 10 ** 5 else 7)
+        for name, row in measure(loop, n, args.max_delay, rounds).items():
+            results.append(dict(row, n=n, contender=name, rounds=rounds))
+        print('timed n = {} ({} rounds)'.format(n, rounds), file=sys.stderr)
     loop.close()
+    context = multiprocessing.get_context('fork')
+    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+        peaks = pool.map(peak_memory, [row['contender'] for row in results],
+                         [row['n'] for row in results],
+                         [args.max_delay] * len(results),
+                         [args.loop] * len(results))
+        for row, peak in zip(results, peaks):
+            row['peak_mib'] = peak
+    for row in results:
+        print('{n:>7}  {contender:<12} {median_s:>9.4f} {ratio:>6.2f}x '
+              '{descents:>9} {peak_mib:>9.1f}'.format(**row))
     print('({:.0f} s in all)'.format(time.perf_counter() - started))
     if args.json:
         with open(args.json, 'w', encoding='utf-8') as out:

@@ -75,11 +75,16 @@ def test_functions_have_docstrings(solution: Solution, taskno: int) -> None:
 @pytest.mark.parametrize('taskno', TASKS)
 def test_functions_are_annotated(solution: Solution, taskno: int) -> None:
     tree = parse(read(solution, taskno))
+    methods = {id(node) for cls in ast.walk(tree)
+               if isinstance(cls, ast.ClassDef) for node in cls.body}
     missing = []
     for node in functions(tree):
         args = node.args
         params = args.posonlyargs if hasattr(args, 'posonlyargs') else []
-        params = params + args.args + args.kwonlyargs + [
+        params = params + args.args
+        if id(node) in methods and params:  # self or cls goes unannotated
+            params = params[1:]
+        params = params + args.kwonlyargs + [
             arg for arg in (args.vararg, args.kwarg) if arg is not None]
         missing += ['{}({})'.format(node.name, param.arg)
                     for param in params if param.annotation is None]
