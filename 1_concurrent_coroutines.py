@@ -83,6 +83,7 @@ async def collect_ascending(tasks: 'Sequence[asyncio.Task[float]]'
     the call.
     """
     delays = Ascending()
+    add = delays.add
     if not tasks:
         return []
     finished = asyncio.get_running_loop().create_future()
@@ -92,17 +93,16 @@ async def collect_ascending(tasks: 'Sequence[asyncio.Task[float]]'
         """Insert the task's result, or end the wait if it failed."""
         nonlocal remaining
         remaining -= 1
-        if task.cancelled():
+        try:
+            add(task.result())
+        except asyncio.CancelledError:
             if not finished.done():
                 finished.cancel()
-            return
-        error = task.exception()
-        if error is not None:
+        except BaseException as error:
             if not finished.done():
                 finished.set_exception(error)
         else:
-            delays.add(task.result())
-            if remaining == 0 and not finished.done():
+            if not remaining and not finished.done():
                 finished.set_result(None)
 
     for task in tasks:
