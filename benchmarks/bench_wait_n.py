@@ -12,11 +12,14 @@ weighs on all of them alike:
 - wait_n and task_wait_n from this project.
 
 Every contender draws the same delays in a given round (the generator is
-reseeded before each run). The table gives the median wall time over the
-rounds (7, or 3 from n = 10**5 up), its ratio to the floor's median, the
-most descents in any list returned (places where a value is smaller than
-the one before it), and the peak memory that tracemalloc saw during one
-extra run, made after all the timing in a worker process.
+reseeded before each run), and the garbage collector is off while a run
+is timed, as timeit does (--gc keeps it on). The table gives the median
+wall time over the rounds (5, or 3 from n = 10**5 up), its ratio to the
+floor's median, the most descents in any list returned (places where a
+value is smaller than the one before it), and the peak memory of one
+extra run, made after all the timing in a new process of its own: how far
+it raised the process's resident set (RSS) at its peak. That reading
+needs Linux.
 
 Run from the project folder:
 
@@ -24,7 +27,6 @@ Run from the project folder:
 """
 import argparse
 import asyncio
-import concurrent.futures
 import gc
 import json
 import multiprocessing
@@ -34,7 +36,6 @@ import random
 import statistics
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 from typing import (Any, Awaitable, Callable, Dict, List, Optional,
                     Sequence)
@@ -85,8 +86,13 @@ def run_once(loop: asyncio.AbstractEventLoop, contender: Contender, n: int,
 
 
 def measure(loop: asyncio.AbstractEventLoop, n: int, max_delay: float,
-            rounds: int) -> Dict[str, Dict[str, Any]]:
-    """Time every contender rounds times, in turns; return their rows."""
+            rounds: int, keep_gc: bool) -> Dict[str, Dict[str, Any]]:
+    """Time every contender rounds times, in turns; return their rows.
+
+    The garbage collector is off during each timed run unless keep_gc,
+    as timeit does: at n = 10**5 a full collection takes a large part of
+    a second, and where it lands is luck, not the contender's doing.
+    """
     times: Dict[str, List[float]] = {name: [] for name in CONTENDERS}
     worst: Dict[str, int] = {name: 0 for name in CONTENDERS}
     names = list(CONTENDERS)
@@ -94,9 +100,15 @@ def measure(loop: asyncio.AbstractEventLoop, n: int, max_delay: float,
         order = names[round_no % len(names):] + names[:round_no % len(names)]
         for name in order:
             gc.collect()
-            started = time.perf_counter()
-            result = run_once(loop, CONTENDERS[name], n, max_delay, round_no)
-            times[name].append(time.perf_counter() - started)
+            if not keep_gc:
+                gc.disable()
+            try:
+                started = time.perf_counter()
+                result = run_once(loop, CONTENDERS[name], n, max_delay,
+                                  round_no)
+                times[name].append(time.perf_counter() - started)
+            finally:
+                gc.enable()
             assert len(result) == n
             worst[name] = max(worst[name], descents(result))
     floor_median = statistics.median(times['floor'])
@@ -105,20 +117,33 @@ def measure(loop: asyncio.AbstractEventLoop, n: int, max_delay: float,
                    'descents': worst[name]} for name in names}
 
 
-def peak_memory(name: str, n: int, max_delay: float, kind: str) -> float:
-    """Return the MiB that tracemalloc saw at most during one run.
+def proc_status(key: str) -> int:
+    """Return a KiB figure (VmRSS, VmHWM) of this process, from Linux."""
+    with open('/proc/self/status') as status:
+        for line in status:
+            if line.startswith(key + ':'):
+                return int(line.split()[1])
+    raise KeyError(key)
 
-    It runs in a worker process of its own, after all the timing, because
-    tracemalloc slows a run down several times over.
+
+def peak_memory(name: str, n: int, max_delay: float, kind: str) -> float:
+    """Return how many MiB one run raised this process's RSS, at its peak.
+
+    It runs in a new process of its own (spawned, so that no memory freed
+    by earlier runs is there to reuse), after all the timing. Linux
+    keeps a high-water mark of the RSS (VmHWM); writing 5 to clear_refs
+    resets it to the current RSS, so the mark after the run, less the RSS
+    before it, is what the run needed at most.
     """
     loop = new_loop(kind)
     gc.collect()
-    tracemalloc.start()
+    with open('/proc/self/clear_refs', 'w') as clear:
+        clear.write('5')
+    before = proc_status('VmRSS')
     run_once(loop, CONTENDERS[name], n, max_delay, 0)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
+    peak = proc_status('VmHWM')
     loop.close()
-    return peak / 2 ** 20
+    return (peak - before) / 1024
 
 
 def new_loop(kind: str) -> asyncio.AbstractEventLoop:
@@ -137,7 +162,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         default=[10 ** 2, 10 ** 3, 10 ** 4, 10 ** 5])
     parser.add_argument('--max-delay', type=float, default=0.2)
     parser.add_argument('--rounds', type=int,
-                        help='rounds per size (default 7; 3 from 10**5 up)')
+                        help='rounds per size (default 5; 3 from 10**5 up)')
+    parser.add_argument('--gc', action='store_true',
+                        help='keep the garbage collector on in timed runs')
     parser.add_argument('--loop', choices=['asyncio', 'uvloop'],
                         default='asyncio')
     parser.add_argument('--json', metavar='FILE')
@@ -148,31 +175,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               'implementation': platform.python_implementation(),
               'machine': platform.machine(), 'system': platform.system(),
               'cpus': os.cpu_count(), 'loop': args.loop,
-              'max_delay': args.max_delay}
+              'max_delay': args.max_delay,
+              'gc': 'on' if args.gc else 'off'}
     print('Python {python} ({implementation}) on {system} {machine} with '
-          '{cpus} CPUs, {loop} loop, max_delay {max_delay} s; median over '
-          'the rounds'.format(**header))
+          '{cpus} CPUs, {loop} loop, max_delay {max_delay} s, gc {gc} in '
+          'timed runs'.format(**header))
     print('{:>7}  {:<12} {:>9} {:>7} {:>9} {:>9}'.format(
-        'n', 'contender', 'median s', 'ratio', 'descents', 'peak MiB'))
+        'n', 'contender', 'median s', 'ratio', 'descents', '+RSS MiB'))
     results = []
     started = time.perf_counter()
     for n in args.sizes:
-        rounds = args.rounds or (3 if n >= 10 ** 5 else 7)
-        for name, row in measure(loop, n, args.max_delay, rounds).items():
+        rounds = args.rounds or (3 if n >= 10 ** 5 else 5)
+        for name, row in measure(loop, n, args.max_delay, rounds,
+                                 args.gc).items():
             results.append(dict(row, n=n, contender=name, rounds=rounds))
         print('timed n = {} ({} rounds)'.format(n, rounds), file=sys.stderr)
     loop.close()
-    context = multiprocessing.get_context('fork')
-    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
-        peaks = pool.map(peak_memory, [row['contender'] for row in results],
-                         [row['n'] for row in results],
-                         [args.max_delay] * len(results),
-                         [args.loop] * len(results))
-        for row, peak in zip(results, peaks):
-            row['peak_mib'] = peak
+    context = multiprocessing.get_context('spawn')
+    with context.Pool(2, maxtasksperchild=1) as pool:
+        peaks = pool.starmap(peak_memory, [
+            (row['contender'], row['n'], args.max_delay, args.loop)
+            for row in results], chunksize=1)
+    for row, peak in zip(results, peaks):
+        row['peak_rss_mib'] = peak
     for row in results:
         print('{n:>7}  {contender:<12} {median_s:>9.4f} {ratio:>6.2f}x '
-              '{descents:>9} {peak_mib:>9.1f}'.format(**row))
+              '{descents:>9} {peak_rss_mib:>9.1f}'.format(**row))
     print('({:.0f} s in all)'.format(time.perf_counter() - started))
     if args.json:
         with open(args.json, 'w', encoding='utf-8') as out:
