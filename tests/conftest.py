@@ -155,7 +155,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config,
                                   items: List[pytest.Item]) -> None:
-    """Keep only the tests of the tasks asked for (--task, or grading)."""
+    """Keep only the tests of the tasks asked for (--task, or grading).
+
+    Grading another folder also leaves out the tests of our own helpers.
+    """
     tasks = config.getoption('task')
     grading = config.getoption('solution_dir')
     if not tasks and not grading:
@@ -165,7 +168,8 @@ def pytest_collection_modifyitems(config: pytest.Config,
     for item in items:
         marker = item.get_closest_marker('task')
         wanted = marker is not None and (
-            not tasks or marker.kwargs['taskno'] in tasks)
+            not tasks or marker.kwargs['taskno'] in tasks) and not (
+            grading and item.get_closest_marker('own') is not None)
         (keep if wanted else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)

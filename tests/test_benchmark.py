@@ -1,0 +1,34 @@
+"""The benchmark script still runs and reports what the README says.
+
+It runs for real, so it is kept tiny (n = 50, delays of at most 1 ms, one
+round); nothing here depends on how long anything took.
+"""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.benchmark
+
+
+def test_benchmark_reports_every_contender(tmp_path: Path) -> None:
+    report = tmp_path / 'bench.json'
+    done = subprocess.run(
+        [sys.executable, str(ROOT / 'benchmarks' / 'bench_wait_n.py'),
+         '--sizes', '50', '--rounds', '1', '--max-delay', '0.001',
+         '--json', str(report)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True, timeout=120)
+    assert done.returncode == 0, done.stdout
+    results = json.loads(report.read_text(encoding='utf-8'))['results']
+    rows = {row['contender']: row for row in results}
+    assert sorted(rows) == ['as_completed', 'floor', 'task_wait_n', 'wait_n']
+    assert rows['wait_n']['descents'] == rows['task_wait_n']['descents'] == 0
+    assert rows['floor']['ratio'] == 1.0
+    for row in results:
+        assert row['median_s'] > 0 and row['peak_rss_mib'] >= 0, row
+        assert '{:>7}  {:<12}'.format(50, row['contender']) in done.stdout
