@@ -11,8 +11,8 @@ import contextlib
 import subprocess
 import sys
 from pathlib import Path
-from typing import (Any, Callable, Coroutine, Iterator, List, Sequence, Tuple,
-                    Type, TypeVar)
+from typing import (Any, Callable, Coroutine, Dict, Iterator, List, Sequence,
+                    Tuple, Type, TypeVar)
 
 import pytest
 
@@ -32,6 +32,8 @@ BAD_MAX_DELAY: List[Tuple[object, Type[Exception]]] = [
 BAD_N: List[Tuple[object, Type[Exception]]] = [
     (-1, ValueError), (2.5, TypeError), (True, TypeError),
     ('3', TypeError), (None, TypeError)]
+BAD_ARGUMENTS = [('n', value, error) for value, error in BAD_N] + [
+    ('max_delay', value, error) for value, error in BAD_MAX_DELAY]
 
 
 @contextlib.contextmanager
@@ -83,6 +85,12 @@ def parse_float_list(line: str) -> List[float]:
         isinstance(item, float) for item in value), (
         'expected a printed list of floats, got {!r}'.format(line))
     return value
+
+
+def still_running(fake: Fakes) -> int:
+    """Count the tasks that called the fake sleep and have not finished."""
+    return sum(1 for task in fake.time.tasks
+               if task is not None and not task.done())
 
 
 def descents(values: Sequence[float]) -> int:
@@ -224,12 +232,10 @@ class WaitNContract:
         assert len(fake.time.tasks) == 6, (
             '{}(6, 2) had started {} of its 6 waits when it was cancelled'
             .format(name, len(fake.time.tasks)))
-        left = [task for task in fake.time.tasks
-                if task is not None and not task.done()]
-        assert not left, (
+        assert not still_running(fake), (
             'when {} is cancelled, {} of its 6 waits are still running; '
             'cancel them and wait for them before returning'
-            .format(name, len(left)))
+            .format(name, still_running(fake)))
 
     @pytest.mark.extra
     @pytest.mark.asyncio
@@ -239,11 +245,9 @@ class WaitNContract:
         fake.time.order = 'hold'
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(wait_n(6, 2), timeout=0.001)
-        left = [task for task in fake.time.tasks
-                if task is not None and not task.done()]
-        assert not left, (
+        assert not still_running(fake), (
             'after asyncio.wait_for({}(...)) timed out, {} waits were still '
-            'running'.format(name, len(left)))
+            'running'.format(name, still_running(fake)))
 
     @pytest.mark.extra
     @pytest.mark.asyncio
@@ -253,34 +257,24 @@ class WaitNContract:
         fake.time.fail_on = {2}
         with pytest.raises(RuntimeError, match='sleep number 2 failed'):
             await wait_n(6, 2)
-        left = [task for task in fake.time.tasks
-                if task is not None and not task.done()]
-        assert not left, (
+        assert not still_running(fake), (
             'when one wait of {} failed, {} others were left running'
-            .format(name, len(left)))
+            .format(name, still_running(fake)))
 
     @pytest.mark.extra
     @pytest.mark.asyncio
-    @pytest.mark.parametrize('value, error', BAD_N)
-    async def test_rejects_a_bad_n(
-            self, subject: Tuple[str, WaitN], fake: Fakes, value: object,
-            error: Type[Exception]) -> None:
+    @pytest.mark.parametrize('argument, value, error', BAD_ARGUMENTS)
+    async def test_rejects_a_bad_argument(
+            self, subject: Tuple[str, WaitN], fake: Fakes, argument: str,
+            value: object, error: Type[Exception]) -> None:
         name, wait_n = subject
-        with rejects('{}({!r}, 1)'.format(name, value), error, 'n', value):
-            await wait_n(value, 1)  # type: ignore[arg-type]
+        args: Dict[str, Any] = {'n': 3, 'max_delay': 1, argument: value}
+        call = '{}({!r}, {!r})'.format(name, args['n'], args['max_delay'])
+        with rejects(call, error, argument, value):
+            await wait_n(args['n'], args['max_delay'])
         assert fake.time.slept == [], (
-            '{} started waits before rejecting n={!r}'.format(name, value))
-
-    @pytest.mark.extra
-    @pytest.mark.asyncio
-    @pytest.mark.parametrize('value, error', BAD_MAX_DELAY)
-    async def test_rejects_a_bad_max_delay(
-            self, subject: Tuple[str, WaitN], fake: Fakes, value: object,
-            error: Type[Exception]) -> None:
-        name, wait_n = subject
-        with rejects('{}(3, {!r})'.format(name, value), error, 'max_delay',
-                     value):
-            await wait_n(3, value)  # type: ignore[arg-type]
+            '{} started waits before rejecting {}={!r}'.format(
+                name, argument, value))
 
     @pytest.mark.subprocess
     def test_main_file_prints_ascending_lists(
