@@ -43,6 +43,7 @@ from typing import (Any, Awaitable, Callable, Dict, List, Optional,
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 wait_n = __import__('1_concurrent_coroutines').wait_n
+collect_ascending = __import__('1_concurrent_coroutines').collect_ascending
 task_wait_n = __import__('4_tasks').task_wait_n
 
 Contender = Callable[[int, float], Awaitable[List[float]]]
@@ -68,9 +69,27 @@ async def as_completed_append(n: int, max_delay: float) -> List[float]:
     return delays
 
 
+async def unchecked(n: int, max_delay: float) -> List[float]:
+    """wait_n's collection over the floor's coroutines, which check nothing.
+
+    Against wait_n, this shows what wait_random's argument check costs;
+    against the floor, what keeping the order costs.
+    """
+    async def one() -> float:
+        """Draw a delay, sleep it, return it."""
+        delay = random.uniform(0, max_delay)
+        await asyncio.sleep(delay)
+        return delay
+    loop = asyncio.get_running_loop()
+    return list(await collect_ascending(
+        [loop.create_task(one()) for _ in range(n)]))
+
+
 CONTENDERS: Dict[str, Contender] = {
     'floor': floor, 'as_completed': as_completed_append,
-    'wait_n': wait_n, 'task_wait_n': task_wait_n}
+    'wait_n': wait_n, 'task_wait_n': task_wait_n,
+    'unchecked': unchecked}
+DEFAULT = ['floor', 'as_completed', 'wait_n', 'task_wait_n']
 
 
 def descents(values: Sequence[float]) -> int:
@@ -85,17 +104,17 @@ def run_once(loop: asyncio.AbstractEventLoop, contender: Contender, n: int,
     return loop.run_until_complete(contender(n, max_delay))
 
 
-def measure(loop: asyncio.AbstractEventLoop, n: int, max_delay: float,
-            rounds: int, keep_gc: bool) -> Dict[str, Dict[str, Any]]:
+def measure(loop: asyncio.AbstractEventLoop, names: List[str], n: int,
+            max_delay: float, rounds: int,
+            keep_gc: bool) -> Dict[str, Dict[str, Any]]:
     """Time every contender rounds times, in turns; return their rows.
 
     The garbage collector is off during each timed run unless keep_gc,
     as timeit does: at n = 10**5 a full collection takes a large part of
     a second, and where it lands is luck, not the contender's doing.
     """
-    times: Dict[str, List[float]] = {name: [] for name in CONTENDERS}
-    worst: Dict[str, int] = {name: 0 for name in CONTENDERS}
-    names = list(CONTENDERS)
+    times: Dict[str, List[float]] = {name: [] for name in names}
+    worst: Dict[str, int] = {name: 0 for name in names}
     for round_no in range(rounds):
         order = names[round_no % len(names):] + names[:round_no % len(names)]
         for name in order:
@@ -168,7 +187,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--loop', choices=['asyncio', 'uvloop'],
                         default='asyncio')
     parser.add_argument('--json', metavar='FILE')
+    parser.add_argument('--unchecked', action='store_true',
+                        help="also time wait_n's ordering without its "
+                             'argument checks')
     args = parser.parse_args(argv)
+    names = DEFAULT + (['unchecked'] if args.unchecked else [])
     loop = new_loop(args.loop)
     asyncio.set_event_loop(loop)
     header = {'python': platform.python_version(),
@@ -186,7 +209,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     started = time.perf_counter()
     for n in args.sizes:
         rounds = args.rounds or (3 if n >= 10 ** 5 else 5)
-        for name, row in measure(loop, n, args.max_delay, rounds,
+        for name, row in measure(loop, names, n, args.max_delay, rounds,
                                  args.gc).items():
             results.append(dict(row, n=n, contender=name, rounds=rounds))
         print('timed n = {} ({} rounds)'.format(n, rounds), file=sys.stderr)
