@@ -61,7 +61,7 @@ def one_line(error: BaseException) -> str:
 
 
 class GradingTimeout(BaseException):
-    """Raised in a worker when a test runs out of time.
+    """Raised in a grading child when a test runs out of time.
 
     It derives from BaseException, like KeyboardInterrupt, so that a
     learner's `except Exception` cannot swallow it and keep hanging.
@@ -358,7 +358,7 @@ class Grader:
     @staticmethod
     def _read(report: str, items: Sequence[pytest.Item],
               status: Optional[int]) -> Dict[str, Dict[str, Any]]:
-        """Turn one worker's result file into a result for each item."""
+        """Turn one child's result file into a result for each item."""
         results: Dict[str, Dict[str, Any]] = {}
         current = None
         finished = False
@@ -378,23 +378,25 @@ class Grader:
                         current = None
         if status is None:
             ended = 'the grader stopped the test process, which had hung'
-        elif finished:
-            ended = 'the test process did not run this test'
         else:
             ended = ('the test process ended early (exit status {}): does '
                      'the solution call sys.exit() or os._exit()?'
                      .format(status))
         for item in items:
-            if item.nodeid not in results:
-                message = ended if item.nodeid == current else \
-                    'not run: ' + ended
-                results[item.nodeid] = {'outcome': 'failed',
-                                        'message': message}
+            if item.nodeid in results:
+                continue
+            if finished:
+                message = 'the test process did not run this test'
+            elif item.nodeid == current:
+                message = ended
+            else:
+                message = 'not run: ' + ended
+            results[item.nodeid] = {'outcome': 'failed', 'message': message}
         return results
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        """Run the items in workers, then report them as if run here."""
+        """Run the items in children, then report them as if run here."""
         if session.config.option.collectonly:
             return True
         groups: Dict[int, List[pytest.Item]] = {}
