@@ -60,7 +60,6 @@ class FakeTime:
         self.now = 0.0
         self.slept: List[float] = []
         self.tasks: List[Optional['asyncio.Task[Any]']] = []
-        self.woken: List[float] = []
         self.pending: List[Sleeper] = []
         self.max_in_flight = 0
         self._rng = random.Random(seed)
@@ -102,7 +101,6 @@ class FakeTime:
         batch, self.pending = self._ordered(self.pending), []
         for sleeper in batch:
             if not sleeper.future.done():
-                self.woken.append(sleeper.delay)
                 sleeper.future.set_result(None)
 
     def _ordered(self, batch: List[Sleeper]) -> List[Sleeper]:

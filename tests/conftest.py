@@ -22,11 +22,14 @@ from asyncio_fakes import (FakeRandom, FakeTime, FakeTimeModule, real_sleep,
 from grading import GradingTimeout, Grader, Summary, one_line
 
 ROOT = Path(__file__).resolve().parent.parent
+# The options hook, re-exported so that pytest calls it from this conftest
+# too, for runs where the plugin is not installed (the second call is a
+# no-op when it is).
 try:
-    from grading_options import pytest_addoption
+    from grading_options import pytest_addoption  # noqa: F401
 except ImportError:  # the plugin is not installed: use it from the source
     sys.path.append(str(ROOT / 'grading_plugin'))
-    from grading_options import pytest_addoption
+    from grading_options import pytest_addoption  # noqa: F401
 
 TASK_MODULES = {0: '0_basic_async_syntax', 1: '1_concurrent_coroutines',
                 2: '2_measure_runtime', 3: '3_tasks', 4: '4_tasks'}
