@@ -16,10 +16,10 @@ from typing import (Any, Callable, Coroutine, Dict, Iterator, List, Sequence,
 
 import pytest
 
-from asyncio_fakes import settle
+from grader import fakes
+from grader.fakes import settle
 from conftest import ROOT, Fakes, Solution
 
-TESTS = Path(__file__).resolve().parent
 T = TypeVar('T')
 WaitN = Callable[[int, float], Coroutine[Any, Any, List[float]]]
 
@@ -66,8 +66,10 @@ def run_main(solution: Solution, taskno: int) -> List[str]:
     path = solution.main_path(taskno)
     if not path.exists() and solution.directory != ROOT:
         pytest.skip('{} is not in the folder'.format(path.name))
-    code = ('import sys; sys.path.insert(1, {!r}); import asyncio_fakes; '
-            'asyncio_fakes.run_main_file({!r})'.format(str(TESTS), path.name))
+    code = ('import importlib.util as u; s = u.spec_from_file_location('
+            '"fakes", {!r}); m = u.module_from_spec(s); '
+            's.loader.exec_module(m); m.run_main_file({!r})'.format(
+                fakes.__file__, path.name))
     done = subprocess.run([sys.executable, '-c', code],
                           cwd=str(solution.directory), timeout=30,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -6,7 +6,7 @@ from types import ModuleType
 
 import pytest
 
-from asyncio_fakes import settle
+from grader.fakes import settle
 from checks import BAD_MAX_DELAY, rejects, run_main
 from conftest import Fakes, Solution
 

@@ -9,7 +9,8 @@ import pycodestyle
 import pytest
 
 from checks import parse, retry_on_system_error
-from conftest import TASK_MODULES, Solution
+from conftest import Solution
+from grader import TASK_MODULES
 
 TASKS = [pytest.param(taskno, marks=pytest.mark.task(taskno=taskno),
                       id='task{}'.format(taskno)) for taskno in TASK_MODULES]

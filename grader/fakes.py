@@ -211,3 +211,43 @@ def run_main_file(path: str) -> None:
     """Run a main file as __main__ with every new loop on a virtual clock."""
     asyncio.set_event_loop_policy(_VirtualClockPolicy())
     runpy.run_path(path, run_name='__main__')
+
+
+class Fakes:
+    """The FakeTime and FakeRandom patched in for one test."""
+
+    def __init__(self) -> None:
+        """Make a FakeTime and a FakeRandom with their defaults."""
+        self.time = FakeTime()
+        self.random = FakeRandom()
+
+
+CLOCKS = ('perf_counter', 'time', 'monotonic',
+          'perf_counter_ns', 'time_ns', 'monotonic_ns')
+REAL_CLOCKS = [getattr(time, name) for name in CLOCKS]
+
+
+def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
+          modules: Iterable[Any]) -> None:
+    """Patch the fakes into the asyncio, random and time modules, and modules.
+
+    setattr is a monkeypatch's, so everything is undone after the test.
+    The given modules are patched through any name they bound directly
+    (from asyncio import sleep), so the fakes take effect however the
+    code spells its calls.
+    """
+    fake_time_module = FakeTimeModule(fakes.time)
+    setattr(asyncio, 'sleep', fakes.time.sleep)
+    setattr(random, 'uniform', fakes.random.uniform)
+    setattr(time, 'perf_counter', fakes.time.clock)
+    setattr(time, 'time', fakes.time.clock)
+    replacements = [(real_sleep, fakes.time.sleep),
+                    (real_uniform, fakes.random.uniform),
+                    (time, fake_time_module)] + [
+        (real, getattr(fake_time_module, name))
+        for real, name in zip(REAL_CLOCKS, CLOCKS)]
+    for module in modules:
+        for name, value in list(vars(module).items()):
+            for real, replacement in replacements:
+                if value is real:
+                    setattr(module, name, replacement)

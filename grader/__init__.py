@@ -1,0 +1,46 @@
+"""The grader of the Python - Async exercise.
+
+It runs this project's test suite (tests/) against any folder of task
+files and turns the results into one verdict per task. Where each part
+lives:
+
+- discover: finding the folders to grade below the paths given;
+- engine: the schedule of tests, one sandboxed child per folder, reading
+  and checking what the child reports, and the verdicts;
+- sandbox: the bubblewrap command that cages a child, and its limits;
+- child: what runs inside the cage: pytest, one forked process per task,
+  the timers, and the tamper checks;
+- solution and fakes: importing a folder's modules, and the fake sleep,
+  random draws and clocks patched into them;
+- report: the verdict block, the table of a cohort, JSON, CSV and
+  Exercism's results.json;
+- options and pytest_route: the suite's command-line options, and the
+  `python3 -m pytest --solution-dir` way in;
+- __main__: `python3 -m grader PATH ...`.
+"""
+from pathlib import Path
+from typing import Dict
+
+ROOT = Path(__file__).resolve().parent.parent
+TASK_MODULES: Dict[int, str] = {
+    0: '0_basic_async_syntax', 1: '1_concurrent_coroutines',
+    2: '2_measure_runtime', 3: '3_tasks', 4: '4_tasks'}
+TASK_FUNCTIONS: Dict[int, str] = {
+    0: 'wait_random', 1: 'wait_n', 2: 'measure_time',
+    3: 'task_wait_random', 4: 'task_wait_n'}
+
+
+def one_line(error: BaseException) -> str:
+    """Return the first line of an error, the way a learner should read it.
+
+    A failed assert in this suite carries its explanation as the message,
+    so that is shown alone (as is a pytest.fail or skip reason); any other
+    error is shown with its type.
+    """
+    text = str(error).strip().split('\n')[0]
+    if text and (isinstance(error, AssertionError) or
+                 type(error).__name__ in ('Failed', 'Skipped',
+                                           'SolutionError')):
+        return text
+    return '{}: {}'.format(type(error).__name__, text) if text else \
+        type(error).__name__

@@ -1,0 +1,450 @@
+"""What runs inside the sandbox: pytest over one folder, a process per task.
+
+The engine starts this module (through `bootstrap`) once per folder, in a
+sandbox when it can, and sends it a job on standard input: the folder, the
+tasks, the time limit. This process, the supervisor, runs pytest to
+collect the suite's tests for the folder, announces the schedule (every
+test of every task, in the order they will run), then forks one process
+per task. Only the task processes import the folder's code; the supervisor
+never does. It relays what each task process writes, tagged with the task
+(so no task can speak for another), and kills a task process whose test
+outlives its time even if it ignores its timer.
+
+A task process runs its tests one by one through pytest's own protocol,
+with a timer on every phase, and reports each result as soon as it is
+known. Its graded tests run before its advice, so a hang in advice cannot
+cost a grade. Before its first test and after every test it checks that
+the grader's own code, pytest's and the plugins are as they were before
+the folder's code ran (a `Watch`), and says so if not.
+
+Lines to the engine, on the file descriptor the job names:
+`S <json>` the schedule; `T <task> <json>` a task process's record;
+`X <task> <exit status | killed>` a task process ended.
+"""
+import json
+import os
+import resource
+import selectors
+import signal
+import sys
+import time
+from types import FrameType, ModuleType
+from typing import IO, Any, Dict, Generator, List, Optional, Sequence, Tuple
+
+import pytest
+from _pytest.reports import TestReport
+
+import grader
+from grader import ROOT, one_line
+
+HANGS_BEFORE_GIVING_UP = 3
+ACTIVE = False  # True in a supervisor: conftest then grades nothing itself
+LIMITS = {  # per process: address space, CPU seconds, file size, processes
+    'RLIMIT_AS': 4 << 30, 'RLIMIT_CPU': 120, 'RLIMIT_FSIZE': 64 << 20,
+    'RLIMIT_NPROC': 512, 'RLIMIT_CORE': 0}
+WATCHED = ('grader', 'conftest', 'checks', 'test_', 'pytest', '_pytest',
+           'pluggy', 'pytest_asyncio')
+
+
+def taskno_of(item: pytest.Item) -> Optional[int]:
+    """Return the task number an item is marked with, or None."""
+    marker = item.get_closest_marker('task')
+    return None if marker is None else int(marker.kwargs['taskno'])
+
+
+def is_extra(item: pytest.Item) -> bool:
+    """Tell whether an item checks something beyond the exercise."""
+    return item.get_closest_marker('extra') is not None
+
+
+def budget(item: pytest.Item, timeout: float) -> float:
+    """Return how long one phase of an item may run, in seconds.
+
+    A test that starts a Python of its own (marked subprocess) gets five
+    times as long.
+    """
+    return timeout * (5 if item.get_closest_marker('subprocess') else 1)
+
+
+class GradingTimeout(BaseException):
+    """Raised in a task process when a test runs out of time.
+
+    It derives from BaseException, like KeyboardInterrupt, so that a
+    learner's `except Exception` cannot swallow it and keep hanging.
+    """
+
+
+class Watch:
+    """Notices when code replaces a function of the grader, pytest or a plugin.
+
+    It records the identity of every function and class that the grader's
+    modules, the suite's modules, pytest and pluggy define (and of every
+    attribute of those classes), which plugins are registered and which
+    functions implement each hook. changed() compares with that record.
+    Code in the same process could still undo its changes before a check,
+    or change what is not watched: this catches the usual ways, not all.
+    """
+
+    def __init__(self, config: pytest.Config) -> None:
+        """Take the record now, before the folder's code runs."""
+        self.config = config
+        self.slots: List[Tuple[str, Dict[str, Any], str]] = []
+        for name, module in sorted(sys.modules.items()):
+            if isinstance(module, ModuleType) and name.startswith(WATCHED):
+                self._watch_namespace(name, vars(module), module)
+        self.before = self._state()
+
+    def _watch_namespace(self, label: str, namespace: Dict[str, Any],
+                         module: ModuleType) -> None:
+        """Watch the functions and classes in a module's namespace."""
+        for key, value in list(namespace.items()):
+            if not (callable(value) or isinstance(value, type)):
+                continue
+            self.slots.append((label, namespace, key))
+            if isinstance(value, type) and \
+                    value.__module__ == module.__name__:
+                for attr in list(vars(value)):
+                    self.slots.append(('{}.{}'.format(label, key),
+                                       vars(value), attr))  # type: ignore
+
+    def _state(self) -> Dict[str, Any]:
+        """Return what is watched now, keyed by a readable name."""
+        state: Dict[str, Any] = {
+            '{}.{}'.format(label, key): id(namespace.get(key))
+            for label, namespace, key in self.slots}
+        modules = sys.modules
+        state.update(('sys.modules[{!r}]'.format(label), id(modules.get(
+            label))) for label in {slot[0] for slot in self.slots
+                                   if slot[0] in modules})
+        manager = self.config.pluginmanager
+        state['the registered pytest plugins'] = sorted(
+            (str(name), id(plugin))
+            for name, plugin in manager.list_name_plugin())
+        for hook_name in dir(manager.hook):
+            caller = getattr(manager.hook, hook_name)
+            if hasattr(caller, 'get_hookimpls'):
+                state['the {} hook'.format(hook_name)] = [
+                    id(impl.function) for impl in caller.get_hookimpls()]
+        return state
+
+    def changed(self) -> List[str]:
+        """Return the names of what has changed since the record."""
+        now = self._state()
+        return sorted(key for key in self.before
+                      if now.get(key) != self.before[key])
+
+
+class TaskRun:
+    """Runs one task's tests in a task process; it never returns."""
+
+    def __init__(self, out: IO[str], timeout: float) -> None:
+        """Report on out; give every test phase timeout seconds."""
+        self.out = out
+        self.timeout = timeout
+        self.hangs = 0
+        self.reports: List[TestReport] = []
+
+    def _write(self, record: Dict[str, Any]) -> None:
+        """Write one record and flush it, in case the process dies next."""
+        self.out.write(json.dumps(record) + '\n')
+        self.out.flush()
+
+    def _expire(self, signum: int, frame: Optional[FrameType]) -> None:
+        """Interrupt whatever the test is doing: its time is up."""
+        self.hangs += 1
+        raise GradingTimeout(
+            'the test did not finish in time: the solution hangs (an '
+            'endless loop, a blocking time.sleep, or a sleep that bypasses '
+            'asyncio.sleep)')
+
+    def _timed(self, item: pytest.Item) -> Generator[None, None, None]:
+        """Run one test phase with the timer armed.
+
+        The timer repeats, so a hang in the clean-up after a hang is cut
+        short too.
+        """
+        seconds = budget(item, self.timeout)
+        signal.signal(signal.SIGALRM, self._expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds, seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Any:
+        """Time the set-up."""
+        yield from self._timed(item)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Any:
+        """Time the test, unless this task has hung too often already.
+
+        Only the tests that run the solution's code are given up on; the
+        rubric reads its files, which cannot hang.
+        """
+        runs_code = 'fake' in getattr(item, 'fixturenames', ()) or \
+            item.get_closest_marker('subprocess') is not None
+        if runs_code and self.hangs >= HANGS_BEFORE_GIVING_UP:
+            pytest.fail('not run: {} tests of this task timed out already'
+                        .format(self.hangs), pytrace=False)
+        yield from self._timed(item)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Any:
+        """Time the tear-down."""
+        yield from self._timed(item)
+
+    def pytest_runtest_logreport(self, report: TestReport) -> None:
+        """Keep each phase's report of the test that is running."""
+        self.reports.append(report)
+
+    def run(self, taskno: int, items: Sequence[pytest.Item],
+            watch: Watch) -> None:
+        """Import the task's module, run the items in order, and exit."""
+        status = 0
+        try:
+            config = items[0].config
+            config.pluginmanager.register(self, 'task-run')
+            watch.config = config
+            watch.before = watch._state()
+            solution = config._grader_solution  # type: ignore
+            self._checked(watch, lambda: solution.module(taskno))
+            for index, item in enumerate(items):
+                self._write({'started': item.nodeid})
+                following = items[index + 1] if index + 1 < len(items) \
+                    else None
+                started = time.perf_counter()
+                self.reports = []
+                try:
+                    item.ihook.pytest_runtest_protocol(item=item,
+                                                       nextitem=following)
+                    record = worst(self.reports)
+                except BaseException as error:
+                    record = {'outcome': 'failed',
+                              'message': one_line(error)}
+                record.update(nodeid=item.nodeid,
+                              duration=time.perf_counter() - started)
+                self._checked(watch, lambda: None)
+                self._write(record)
+            self._write({'finished': True})
+        except BaseException as error:
+            sys.stderr.write('grading child failed: {}\n'.format(
+                one_line(error)))
+            status = 3
+        finally:
+            os._exit(status)
+
+    def _checked(self, watch: Watch, action: Any) -> None:
+        """Run action (errors are the tests' business), then check watch."""
+        try:
+            action()
+        except GradingTimeout:
+            raise
+        except BaseException:
+            pass
+        changed = watch.changed()
+        if changed:
+            self._write({'tamper': ', '.join(changed[:3])})
+            os._exit(4)
+
+
+def worst(reports: Sequence[TestReport]) -> Dict[str, Any]:
+    """Return a test's outcome over its phases, with the reason and trace."""
+    for report in reports:
+        if not report.passed:
+            message = str(dict(report.user_properties).get('message', ''))
+            return {'outcome': report.outcome, 'message': message,
+                    'details': report.longreprtext}
+    return {'outcome': 'passed', 'message': ''}
+
+
+class QuietReporter:
+    """Stands in for the terminal reporter: it reports nothing."""
+
+    def __init__(self, writer: Any) -> None:
+        """Keep the terminal writer, which pytest looks up by this name."""
+        self._tw = writer
+
+
+class Supervisor:
+    """The pytest plugin of the supervisor: it runs the tasks, never a test.
+
+    Once pytest has collected, it announces the schedule and forks one
+    task process per task, then relays their records until all have ended.
+    """
+
+    def __init__(self, out: int, timeout: float) -> None:
+        """Report to the file descriptor out; timeout is per test phase."""
+        self.out = out
+        self.timeout = timeout
+
+    def _send(self, line: str) -> None:
+        """Write one line to the engine."""
+        data = (line + '\n').encode('utf-8')
+        while data:
+            data = data[os.write(self.out, data):]
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Silence the terminal: the engine reports for this process."""
+        manager = config.pluginmanager
+        reporter = manager.get_plugin('terminalreporter')
+        if reporter is not None:
+            manager.unregister(reporter)
+            manager.register(QuietReporter(reporter._tw), 'terminalreporter')
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        """Announce the schedule, run one task process per task, relay."""
+        groups: Dict[int, List[pytest.Item]] = {}
+        for item in session.items:
+            taskno = taskno_of(item)
+            if taskno is not None:
+                groups.setdefault(taskno, []).append(item)
+        for items in groups.values():  # graded tests first, then advice
+            items.sort(key=is_extra)
+        self._send('S ' + json.dumps({str(taskno): [
+            {'nodeid': item.nodeid, 'extra': is_extra(item),
+             'budget': budget(item, self.timeout)} for item in items]
+            for taskno, items in sorted(groups.items())}))
+        watch = Watch(session.config)
+        children: Dict[int, Tuple[int, int, List[pytest.Item]]] = {}
+        for taskno, items in sorted(groups.items()):
+            read, write = os.pipe()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                os.close(read)
+                os.close(self.out)
+                for _, (_, other, _) in children.items():
+                    os.close(other)
+                TaskRun(os.fdopen(write, 'w', encoding='utf-8'),
+                        self.timeout).run(taskno, items, watch)
+            os.close(write)
+            children[taskno] = (pid, read, items)
+        self._relay(children)
+        return True
+
+    def _relay(self, children: Dict[int, Tuple[int, int, List[pytest.Item]]]
+               ) -> None:
+        """Pass on each task process's lines until all have ended.
+
+        A task process whose current test runs past three times its budget
+        (set-up, call and tear-down each have one) plus a second, has
+        ignored its timer; it is killed.
+        """
+        selector = selectors.DefaultSelector()
+        buffers: Dict[int, bytes] = {}
+        deadlines: Dict[int, Optional[float]] = {}
+        limits = {taskno: {item.nodeid: 3 * budget(item, self.timeout) + 1
+                           for item in items}
+                  for taskno, (_, _, items) in children.items()}
+        killed = set()
+        for taskno, (pid, read, _) in children.items():
+            selector.register(read, selectors.EVENT_READ, taskno)
+            buffers[taskno] = b''
+            deadlines[taskno] = None
+        while selector.get_map():
+            for key, _ in selector.select(timeout=0.05):
+                taskno = key.data
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fd)
+                    os.close(key.fd)
+                    self._ended(taskno, children[taskno][0],
+                                taskno in killed)
+                    continue
+                buffers[taskno] += chunk
+                *lines, buffers[taskno] = buffers[taskno].split(b'\n')
+                for raw in lines:
+                    line = raw.decode('utf-8', 'replace')
+                    self._send('T {} {}'.format(taskno, line))
+                    deadlines[taskno] = self._deadline(
+                        line, limits[taskno], deadlines[taskno])
+            now = time.monotonic()
+            for taskno, deadline in deadlines.items():
+                if deadline is not None and now > deadline and \
+                        taskno not in killed:
+                    killed.add(taskno)
+                    try:
+                        os.kill(children[taskno][0], signal.SIGKILL)
+                    except OSError:
+                        pass
+
+    @staticmethod
+    def _deadline(line: str, limits: Dict[str, float],
+                  current: Optional[float]) -> Optional[float]:
+        """Return the kill deadline of a task process after one line."""
+        try:
+            record = json.loads(line)
+        except ValueError:
+            return current
+        if isinstance(record, dict) and record.get('started') in limits:
+            return time.monotonic() + limits[record['started']]
+        return None
+
+    def _ended(self, taskno: int, pid: int, killed: bool) -> None:
+        """Reap a task process and tell the engine how it ended."""
+        _, status = os.waitpid(pid, 0)
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else \
+            -os.WTERMSIG(status)
+        self._send('X {} {}'.format(taskno, 'killed' if killed else code))
+
+
+def limit_resources() -> None:
+    """Cap what this process and its descendants may use (see LIMITS)."""
+    for name, value in LIMITS.items():
+        which = getattr(resource, name, None)
+        if which is None:
+            continue
+        soft, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def main() -> None:
+    """Run the job read from standard input; see the module docstring.
+
+    The channel to the engine is a copy of standard output made before
+    pytest starts; standard output itself then points at nothing, so
+    whatever the folder's code prints cannot be mistaken for a record.
+    """
+    global ACTIVE
+    job = json.loads(sys.stdin.read())
+    out = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    limit_resources()
+    sys.dont_write_bytecode = True
+    ACTIVE = True
+    args = ['-c', str(ROOT / 'setup.cfg'), '--rootdir', str(ROOT), '-q',
+            '-p', 'no:cacheprovider', '--solution-dir=' + job['folder'],
+            '--tb=native', str(ROOT / 'tests')]
+    for taskno in job['tasks']:
+        args += ['--task', str(taskno)]
+    code = pytest.main(args, plugins=[Supervisor(out, job['timeout'])])
+    sys.stdout.flush()
+    os._exit(0 if code in (0, 1) else int(code))
+
+
+def bootstrap() -> str:
+    """Return the Python code that starts a supervisor.
+
+    It finds the grader package by path, then takes this project's folder
+    off the import path, so that the folder's code cannot import our task
+    modules by name.
+    """
+    return ('import sys; sys.path.insert(0, {root!r}); '
+            'import grader.child, grader.solution, grader.fakes; '
+            'sys.path.remove({root!r}); grader.child.main()'
+            .format(root=str(ROOT)))
+
+
+__all__ = ['main', 'bootstrap', 'grader']

@@ -1,0 +1,141 @@
+"""Verdicts, and the ways they are shown: lines, a table, JSON and CSV.
+
+A task passes when every graded test of it passed or was skipped (a main
+file the folder does not have). Advice (tests marked extra) is listed but
+never changes a verdict.
+"""
+import csv
+import json
+from typing import Any, Dict, IO, Iterable, List, Optional, Tuple
+
+Entry = Tuple[int, bool, str, str]  # task, advice?, outcome, message
+
+
+def task_verdicts(entries: Iterable[Entry]) -> Dict[int, Dict[str, Any]]:
+    """Return, per task, its status, counts, messages and advice.
+
+    passed, failed and skipped count tests as pytest does, except that
+    advice that failed counts as skipped; graded and advice count the
+    tests of each kind.
+    """
+    tasks: Dict[int, Dict[str, Any]] = {}
+    for taskno, extra, outcome, message in entries:
+        task = tasks.setdefault(taskno, {
+            'status': 'passed', 'passed': 0, 'failed': 0, 'skipped': 0,
+            'graded': 0, 'advice_tests': 0, 'messages': [], 'advice': []})
+        task['advice_tests' if extra else 'graded'] += 1
+        if extra and outcome == 'failed':
+            task['advice'].append(message)
+            outcome = 'skipped'
+        task[outcome] += 1
+        if outcome == 'failed':
+            task['status'] = 'failed'
+            task['messages'].append(message)
+    return dict(sorted(tasks.items()))
+
+
+def plural(count: int, noun: str) -> str:
+    """Return '1 test' or '2 tests'."""
+    return '{} {}{}'.format(count, noun, '' if count == 1 else 's')
+
+
+def verdict_lines(tasks: Dict[int, Dict[str, Any]]) -> List[str]:
+    """Return the verdict lines, one per task, then the first advice of each.
+
+    The counts say what they are: graded tests, advice (never graded),
+    and graded tests skipped because a main file is not in the folder.
+    """
+    lines = []
+    for taskno, task in tasks.items():
+        skipped = task['skipped'] - len(task['advice'])
+        counts = plural(task['graded'], 'graded test') + (
+            ', {} skipped: a main file is not in the folder'.format(skipped)
+            if skipped else '') + ', ' + plural(task['advice_tests'],
+                                                'advice check')
+        if task['status'] == 'passed':
+            lines.append('task {}: passed ({})'.format(taskno, counts))
+        else:
+            lines.append('task {}: failed ({} of {}): {}'.format(
+                taskno, task['failed'], counts, task['messages'][0]))
+    for taskno, task in tasks.items():
+        for advice in task['advice'][:1]:
+            lines.append('advice, not graded: task {}: {}'.format(
+                taskno, advice))
+    return lines
+
+
+def folder_json(folder: Optional[str], tasks: Dict[int, Dict[str, Any]],
+                problem: str = '', sandboxed: Optional[bool] = None
+                ) -> Dict[str, Any]:
+    """Return one folder's report in the --report-json shape."""
+    report: Dict[str, Any] = {'solution_dir': folder, 'tasks': {
+        str(taskno): task for taskno, task in tasks.items()}}
+    if problem:
+        report['problem'] = problem
+    if sandboxed is not None:
+        report['sandboxed'] = sandboxed
+    return report
+
+
+def write_json(path: str, report: Dict[str, Any]) -> None:
+    """Write a report as indented JSON."""
+    with open(path, 'w', encoding='utf-8') as out:
+        json.dump(report, out, indent=2)
+        out.write('\n')
+
+
+def status_of(tasks: Dict[int, Dict[str, Any]], taskno: int) -> str:
+    """Return a task's status, or '-' if it was not graded."""
+    return tasks[taskno]['status'] if taskno in tasks else '-'
+
+
+def write_csv(out: IO[str], rows: List[Tuple[str, Dict[int, Dict[str, Any]]]]
+              ) -> None:
+    """Write one row per folder: tasks 0 to 4, graded passed and failed."""
+    writer = csv.writer(out, lineterminator='\n')
+    writer.writerow(['folder'] + ['task{}'.format(n) for n in range(5)] +
+                    ['graded_passed', 'graded_failed'])
+    for folder, tasks in rows:
+        passed, failed = graded_counts(tasks)
+        writer.writerow([folder] + [status_of(tasks, n) for n in range(5)] +
+                        [passed, failed])
+
+
+def graded_counts(tasks: Dict[int, Dict[str, Any]]) -> Tuple[int, int]:
+    """Return how many graded tests passed and failed over all tasks."""
+    failed = sum(task['failed'] for task in tasks.values())
+    graded = sum(task['graded'] for task in tasks.values())
+    skipped = sum(task['skipped'] - len(task['advice'])
+                  for task in tasks.values())
+    return graded - failed - skipped, failed
+
+
+def table(rows: List[Tuple[str, Dict[int, Dict[str, Any]]]],
+          problems: Dict[str, str]) -> List[str]:
+    """Return a table: one row per folder, one column per task, totals."""
+    width = max([len('folder')] + [len(folder) for folder, _ in rows])
+    head = '{:<{w}}  {}  {}'.format('folder', '  '.join(
+        'task{}'.format(n) for n in range(5)), 'graded', w=width)
+    lines = [head, '-' * len(head)]
+    passed_all = 0
+    per_task = [0] * 5
+    for folder, tasks in rows:
+        cells = []
+        for n in range(5):
+            status = status_of(tasks, n)
+            per_task[n] += status == 'passed'
+            cells.append({'passed': 'pass', 'failed': 'FAIL'}.get(
+                status, status).ljust(5))
+        passed, failed = graded_counts(tasks)
+        passed_all += bool(tasks) and all(
+            task['status'] == 'passed' for task in tasks.values())
+        lines.append('{:<{w}}  {}  {}/{}{}'.format(
+            folder, '  '.join(cells), passed, passed + failed,
+            '  ' + problems[folder] if problems.get(folder) else '',
+            w=width))
+    lines.append('-' * len(head))
+    lines.append('{:<{w}}  {}'.format('passed', '  '.join(
+        str(count).ljust(5) for count in per_task), w=width))
+    lines.append('{} of {} folders passed every task'.format(
+        passed_all, len(rows)))
+    return lines

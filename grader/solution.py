@@ -1,0 +1,141 @@
+"""A folder of task files: importing its modules, and checking they are its.
+
+Every test reaches the task modules through a Solution, never by importing
+them itself, so the same suite grades this project's modules and any
+other folder. A module or function that does not come from the folder
+(a learner's module that re-exports ours, say) fails its task.
+"""
+import importlib
+import inspect
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Dict, List, Optional
+
+from grader import ROOT, TASK_FUNCTIONS, TASK_MODULES, one_line
+
+
+class SolutionError(Exception):
+    """A task module that cannot be used, with the one-line reason."""
+
+
+def task_zero_names(directory: Path) -> List[Path]:
+    """Return task 0's file in directory under either naming, if there."""
+    return [path for path in (directory / '0-basic_async_syntax.py',
+                              directory / '0_basic_async_syntax.py')
+            if path.is_file()]
+
+
+def defined_in(value: Any) -> Optional[str]:
+    """Return the file a function or module was defined in, if known."""
+    value = inspect.unwrap(value) if callable(value) else value
+    code = getattr(value, '__code__', None)
+    if code is not None:
+        return str(code.co_filename)
+    return getattr(value, '__file__', None)
+
+
+def inside(path: Optional[str], directory: Path) -> bool:
+    """Tell whether path names a file in directory or below it."""
+    if not path:
+        return False
+    try:
+        Path(path).resolve().relative_to(directory)
+    except ValueError:
+        return False
+    return True
+
+
+class Solution:
+    """A folder of task files, named with '_' (ours) or '-' (the exercise's).
+
+    Modules are imported from the folder on first use and kept; modules of
+    the same names imported before the first use are dropped then, so the
+    folder's own files are the ones that run.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        """Use directory, and whichever naming its task 0 file has."""
+        self.directory = directory
+        hyphen = directory / '0-basic_async_syntax.py'
+        underscore = directory / '0_basic_async_syntax.py'
+        self.separator = '-' if hyphen.exists() and \
+            not underscore.exists() else '_'
+        self._modules: Dict[int, ModuleType] = {}
+        self._errors: Dict[int, str] = {}
+
+    def name(self, taskno: int) -> str:
+        """Return the module name of task taskno in this folder."""
+        return TASK_MODULES[taskno].replace('_', self.separator, 1)
+
+    def path(self, taskno: int) -> Path:
+        """Return the path of task taskno's module file."""
+        return self.directory / (self.name(taskno) + '.py')
+
+    def main_path(self, taskno: int) -> Path:
+        """Return the path of task taskno's main file."""
+        return self.directory / '{}{}main.py'.format(taskno, self.separator)
+
+    def module(self, taskno: int) -> ModuleType:
+        """Import (once) and return task taskno's module.
+
+        If the file is missing, importing it fails in any way (a syntax
+        error, an exception, even sys.exit()), or the module or its task
+        function comes from somewhere else, SolutionError says why in one
+        line, for this call and every later one.
+        """
+        if not self._modules and not self._errors:
+            for other in TASK_MODULES:
+                sys.modules.pop(self.name(other), None)
+            if self.directory != ROOT:  # so ours cannot stand in for theirs
+                sys.path[:] = [entry for entry in sys.path
+                               if Path(entry or '.').resolve() != ROOT]
+            sys.path.insert(0, str(self.directory))
+        if taskno not in self._modules and taskno not in self._errors:
+            try:
+                module = importlib.import_module(self.name(taskno))
+                self._check_origin(taskno, module)
+                self._modules[taskno] = module
+            except SolutionError as error:
+                self._errors[taskno] = str(error)
+            except BaseException as error:
+                if type(error).__name__ == 'GradingTimeout':
+                    raise
+                self._errors[taskno] = self._explain(taskno, error)
+        if taskno in self._errors:
+            raise SolutionError(self._errors[taskno])
+        return self._modules[taskno]
+
+    def _check_origin(self, taskno: int, module: ModuleType) -> None:
+        """Fail unless the module and its task function are the folder's."""
+        name = TASK_FUNCTIONS[taskno]
+        for what, value in ((self.name(taskno), module),
+                            (name, getattr(module, name, None))):
+            if value is None:
+                continue
+            origin = defined_in(value)
+            if not inside(origin, self.directory):
+                raise SolutionError(
+                    '{} is not defined in the folder (it comes from {})'
+                    .format(what, origin or 'nowhere: it has no file'))
+
+    def _explain(self, taskno: int, error: BaseException) -> str:
+        """Say in one line why task taskno's module could not be used."""
+        path = self.path(taskno)
+        if not path.exists():
+            return '{}: file not found'.format(path.name)
+        missing = getattr(error, 'name', None)
+        if isinstance(error, ImportError) and missing in {
+                self.name(other) for other in TASK_MODULES}:
+            return '{}.py: file not found (imported by {})'.format(
+                missing, path.name)
+        if isinstance(error, SyntaxError):
+            return '{} has a syntax error at line {}: {}'.format(
+                path.name, error.lineno, error.msg)
+        return '{} could not be imported: {}'.format(path.name,
+                                                     one_line(error))
+
+    def loaded(self) -> List[ModuleType]:
+        """Return the folder's task modules imported so far."""
+        names = {self.name(taskno) for taskno in TASK_MODULES}
+        return [sys.modules[name] for name in names if name in sys.modules]
