@@ -21,12 +21,15 @@ Lines to the engine, on the file descriptor the job names:
 `S <json>` the schedule; `T <task> <json>` a task process's record;
 `X <task> <exit status | killed>` a task process ended.
 """
+import ast
+import inspect
 import json
 import os
 import resource
 import selectors
 import signal
 import sys
+import textwrap
 import time
 from types import FrameType, ModuleType
 from typing import IO, Any, Dict, Generator, List, Optional, Sequence, Tuple
@@ -249,14 +252,30 @@ class TaskRun:
             os._exit(4)
 
 
+def test_code(item: pytest.Item) -> str:
+    """Return the body of a test function, without its def line."""
+    try:
+        source = textwrap.dedent(inspect.getsource(
+            getattr(item, 'function')))
+        function = ast.parse(source).body[0]
+        body = function.body  # type: ignore
+    except (OSError, TypeError, SyntaxError, AttributeError, IndexError):
+        return ''
+    skip = 1 if ast.get_docstring(function) and len(body) > 1 else 0
+    start = body[skip].lineno - 1
+    return textwrap.dedent('\n'.join(source.splitlines()[start:])).strip()
+
+
 def worst(reports: Sequence[TestReport]) -> Dict[str, Any]:
     """Return a test's outcome over its phases, with the reason and trace."""
     for report in reports:
         if not report.passed:
             message = str(dict(report.user_properties).get('message', ''))
             return {'outcome': report.outcome, 'message': message,
-                    'details': report.longreprtext}
-    return {'outcome': 'passed', 'message': ''}
+                    'details': report.longreprtext,
+                    'output': report.capstdout}
+    return {'outcome': 'passed', 'message': '',
+            'output': reports[-1].capstdout if reports else ''}
 
 
 class QuietReporter:
@@ -306,7 +325,9 @@ class Supervisor:
             items.sort(key=is_extra)
         self._send('S ' + json.dumps({str(taskno): [
             {'nodeid': item.nodeid, 'extra': is_extra(item),
-             'budget': budget(item, self.timeout)} for item in items]
+             'budget': budget(item, self.timeout),
+             'file': item.location[0], 'line': item.location[1] or 0,
+             'code': test_code(item)} for item in items]
             for taskno, items in sorted(groups.items())}))
         watch = Watch(session.config)
         children: Dict[int, Tuple[int, int, List[pytest.Item]]] = {}

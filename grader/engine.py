@@ -85,6 +85,7 @@ class TaskStream:
                 'outcome': record['outcome'],
                 'message': str(record.get('message', '')),
                 'details': str(record.get('details', '')),
+                'output': str(record.get('output', '')),
                 'duration': float(record.get('duration', 0.0))}
             self.running = False
             self.index += 1

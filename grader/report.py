@@ -139,3 +139,56 @@ def table(rows: List[Tuple[str, Dict[int, Dict[str, Any]]]],
     lines.append('{} of {} folders passed every task'.format(
         passed_all, len(rows)))
     return lines
+
+
+EXERCISM_OUTPUT_LIMIT = 500
+
+
+def exercism_name(nodeid: str) -> str:
+    """Return a test's name as Exercism's Python runner writes it."""
+    parts = nodeid.split('::')[1:]
+    return ' > '.join(part[len('test_'):] if part.startswith('test_')
+                      else part for part in parts).replace('_', ' ')
+
+
+def exercism(result: Any) -> Dict[str, Any]:
+    """Return Exercism's results.json (version 3) for one graded folder.
+
+    Only graded tests that ran are listed, task by task in the order of
+    their test files; advice and tests skipped for a missing main file
+    are left out, since Exercism knows only pass, fail and error. The
+    status is error, with a message, when no test could run.
+    """
+    entries = sorted(
+        ((taskno, entry) for taskno, entries in result.schedule.items()
+         for entry in entries if not entry['extra']),
+        key=lambda pair: (pair[0], pair[1]['file'], pair[1]['line']))
+    tests = []
+    for taskno, entry in entries:
+        found = result.results[entry['nodeid']]
+        if found['outcome'] == 'skipped':
+            continue
+        test: Dict[str, Any] = {
+            'name': exercism_name(entry['nodeid']),
+            'status': 'pass' if found['outcome'] == 'passed' else 'fail',
+            'message': found['message'] or None,
+            'output': clip(found.get('output', '')),
+            'test_code': entry['code'], 'task_id': taskno}
+        tests.append(test)
+    if not tests:
+        return {'version': 3, 'status': 'error', 'message':
+                result.problem or 'no test could run', 'tests': []}
+    failed = any(test['status'] == 'fail' for test in tests)
+    return {'version': 3, 'status': 'fail' if failed else 'pass',
+            'message': None, 'tests': tests}
+
+
+def clip(output: str) -> Optional[str]:
+    """Return output cut to Exercism's limit, saying so, or None if empty."""
+    output = output.strip()
+    if not output:
+        return None
+    if len(output) <= EXERCISM_OUTPUT_LIMIT:
+        return output
+    note = ' [Output was truncated. Please limit to 500 chars]'
+    return output[:EXERCISM_OUTPUT_LIMIT - len(note)] + note

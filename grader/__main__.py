@@ -1,0 +1,200 @@
+"""`python3 -m grader PATH ...`: grade folders, one or a whole cohort.
+
+Each PATH that holds task 0's file is graded; any other PATH is searched
+for such folders (see discover). With no PATH, this project's own modules
+are graded. Folders are graded in parallel, each in sandboxed children.
+Exit status: 0 if every folder passed every task, 1 if any failed, 4 for
+a usage error.
+"""
+import argparse
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from grader import ROOT, discover, engine, report
+
+USAGE_ERROR = 4
+
+
+def positive(text: str) -> float:
+    """Parse a number of seconds above zero, for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('{!r} is not a number'.format(text))
+    if not value > 0:
+        raise argparse.ArgumentTypeError('{} is not above 0'.format(text))
+    return value
+
+
+def count(text: str) -> int:
+    """Parse a whole number of at least 1, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('{!r} is not a whole number'
+                                         .format(text))
+    if value < 1:
+        raise argparse.ArgumentTypeError('{} is below 1'.format(text))
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    """Return the command line's parser."""
+    parse = argparse.ArgumentParser(
+        prog='python3 -m grader', description=__doc__.split('\n\n')[0],
+        epilog='Exit status: 0 if every folder passed every task, 1 if '
+               'any failed, 4 for a usage error.')
+    parse.add_argument('paths', nargs='*', metavar='PATH',
+                       help='a folder of task files, or a folder to search '
+                            'for them (default: this project)')
+    parse.add_argument('--jobs', '-j', type=count, default=os.cpu_count(),
+                       metavar='N', help='grade N folders at once (default: '
+                                         'the number of CPUs)')
+    parse.add_argument('--task', type=int, action='append', metavar='N',
+                       choices=range(5), help='grade only task N '
+                                              '(repeatable)')
+    parse.add_argument('--report-json', metavar='FILE',
+                       help='write {"folders": [...]}, a verdict per task '
+                            'for each folder, to FILE')
+    parse.add_argument('--report-csv', metavar='FILE',
+                       help='write one row per folder (task statuses, '
+                            'graded tests passed and failed) to FILE')
+    parse.add_argument('--results-json', metavar='FILE',
+                       help="write Exercism's results.json (version 3) to "
+                            'FILE; one folder only')
+    parse.add_argument('--test-timeout', type=positive, default=2.0,
+                       metavar='S', help='fail a test phase that runs '
+                                         'longer than S seconds (default 2)')
+    parse.add_argument('--folder-timeout', type=positive, default=60.0,
+                       metavar='S', help='stop grading a folder after S '
+                                         'seconds (default 60)')
+    parse.add_argument('--no-sandbox', action='store_true',
+                       help='grade without the bubblewrap sandbox')
+    return parse
+
+
+def tasks_of(result: engine.FolderResult) -> Dict[int, Dict[str, Any]]:
+    """Return the verdict per task of a graded folder."""
+    return report.task_verdicts(
+        (taskno, bool(entry['extra']),
+         result.results[entry['nodeid']]['outcome'],
+         result.results[entry['nodeid']]['message'])
+        for taskno, entries in result.schedule.items() for entry in entries)
+
+
+def failures(result: engine.FolderResult) -> List[str]:
+    """Return one line per failed graded test: its name and reason."""
+    return ['FAILED {} - {}'.format(entry['nodeid'],
+                                    result.results[entry['nodeid']]['message'])
+            for entries in result.schedule.values() for entry in entries
+            if not entry['extra'] and
+            result.results[entry['nodeid']]['outcome'] == 'failed']
+
+
+class Progress:
+    """A progress bar on a terminal (tqdm): folders done and time left."""
+
+    def __init__(self, total: int) -> None:
+        """Show a bar for total folders if standard error is a terminal."""
+        self.bar: Any = None
+        if total > 1 and sys.stderr.isatty():
+            try:
+                import tqdm  # type: ignore
+                self.bar = tqdm.tqdm(total=total, unit='folder',
+                                     file=sys.stderr)
+            except ImportError:
+                pass
+
+    def done(self, result: engine.FolderResult) -> None:
+        """Count one more folder done."""
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        """Take the bar away."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Grade what the command line asks for; return the exit status."""
+    args = parser().parse_args(argv)
+    for path in args.paths:
+        if not os.path.isdir(path):
+            print('python3 -m grader: {}: {}'.format(
+                path, 'not a folder' if os.path.exists(path)
+                else 'no such folder'), file=sys.stderr)
+            return USAGE_ERROR
+    folders = discover.folders(args.paths or [str(ROOT)])
+    if not folders:
+        print('python3 -m grader: no folder with 0-basic_async_syntax.py or '
+              '0_basic_async_syntax.py in {} or up to {} levels below'.format(
+                  ', '.join(args.paths), discover.DEPTH), file=sys.stderr)
+        return USAGE_ERROR
+    if args.results_json and len(folders) > 1:
+        print('python3 -m grader: --results-json is for one folder; found {}'
+              .format(len(folders)), file=sys.stderr)
+        return USAGE_ERROR
+    options = engine.Options(args.task or (), args.test_timeout,
+                             args.folder_timeout, not args.no_sandbox)
+    if options.bwrap is None:
+        print('warning: grading without a sandbox: {}'.format(
+            options.why_unsandboxed), file=sys.stderr)
+    progress = Progress(len(folders))
+    try:
+        results = engine.grade(folders, options, args.jobs, progress.done)
+    finally:
+        progress.close()
+    verdicts: List[Tuple[str, Dict[int, Dict[str, Any]]]] = [
+        (result.folder, tasks_of(result)) for result in results]
+    show(results, verdicts)
+    write_reports(args, results, verdicts, options.bwrap is not None)
+    passed = all(tasks and not result.problem and all(
+        task['status'] == 'passed' for task in tasks.values())
+        for result, (_, tasks) in zip(results, verdicts))
+    return 0 if passed else 1
+
+
+def show(results: List[engine.FolderResult],
+         verdicts: List[Tuple[str, Dict[int, Dict[str, Any]]]]) -> None:
+    """Print one folder's failures and verdicts, or a cohort's table."""
+    if len(results) == 1:
+        result, (folder, tasks) = results[0], verdicts[0]
+        for line in failures(result):
+            print(line)
+        print('verdict per task for {}'.format(folder))
+        if result.problem:
+            print('problem: ' + result.problem)
+        for line in report.verdict_lines(tasks):
+            print(line)
+        return
+    common = os.path.commonpath([result.folder for result in results])
+    rows = [(os.path.relpath(folder, common), tasks)
+            for folder, tasks in verdicts]
+    problems = {os.path.relpath(result.folder, common): result.problem
+                for result in results}
+    for line in report.table(rows, problems):
+        print(line)
+
+
+def write_reports(args: argparse.Namespace,
+                  results: List[engine.FolderResult],
+                  verdicts: List[Tuple[str, Dict[int, Dict[str, Any]]]],
+                  sandboxed: bool) -> None:
+    """Write the JSON, CSV and results.json files asked for."""
+    if args.report_json:
+        report.write_json(args.report_json, {'folders': [
+            report.folder_json(folder, tasks, result.problem, sandboxed)
+            for result, (folder, tasks) in zip(results, verdicts)]})
+    if args.report_csv:
+        with open(args.report_csv, 'w', encoding='utf-8',
+                  newline='') as out:
+            report.write_csv(out, verdicts)
+    if args.results_json:
+        report.write_json(args.results_json,
+                          report.exercism(results[0]))
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Finding the folders to grade below the paths a mentor gives."""
+import os
+from pathlib import Path
+from typing import List
+
+from grader.solution import task_zero_names
+
+DEPTH = 4
+SKIP = {'.git', 'node_modules', '__pycache__', '.venv', 'venv', '.tox'}
+
+
+def folders(paths: List[str], depth: int = DEPTH) -> List[str]:
+    """Return every folder to grade, each once, in a stable order.
+
+    A path that holds task 0's file (either naming) is graded itself; any
+    other folder is searched for such folders, up to depth levels below
+    it (cohort/learner/repo/project), not inside one that is found.
+    """
+    found: List[str] = []
+    for path in paths:
+        root = Path(path).expanduser().resolve()
+        if task_zero_names(root):
+            found.append(str(root))
+            continue
+        level = len(root.parts)
+        for here, dirs, _ in os.walk(str(root)):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP)
+            if here != str(root) and task_zero_names(Path(here)):
+                found.append(here)
+                dirs[:] = []
+            elif len(Path(here).parts) - level >= depth:
+                dirs[:] = []
+    unique: List[str] = []
+    for folder in found:
+        if folder not in unique:
+            unique.append(folder)
+    return unique
