@@ -222,7 +222,7 @@ class TaskRun:
                 try:
                     item.ihook.pytest_runtest_protocol(item=item,
                                                        nextitem=following)
-                    record = worst(self.reports)
+                    record = worst(self.reports, str(solution.directory))
                 except BaseException as error:
                     record = {'outcome': 'failed',
                               'message': one_line(error)}
@@ -266,13 +266,43 @@ def test_code(item: pytest.Item) -> str:
     return textwrap.dedent('\n'.join(source.splitlines()[start:])).strip()
 
 
-def worst(reports: Sequence[TestReport]) -> Dict[str, Any]:
+HIDDEN_FRAMES = ('/_pytest/', '/pluggy/', '/grader/')
+
+
+def learner_traceback(text: str, folder: str) -> str:
+    """Return a native traceback without pytest's, pluggy's and our frames.
+
+    If a frame of the folder's code is in it, the traceback starts there.
+    """
+    lines = text.splitlines()
+    head = [line for line in lines[:1] if line.startswith('Traceback')]
+    frames: List[List[str]] = []
+    tail: List[str] = []
+    for line in lines[len(head):]:
+        if line.startswith('  File "'):
+            frames.append([line])
+        elif frames and line.startswith('    ') and not tail:
+            frames[-1].append(line)
+        else:
+            tail.append(line)
+    kept = [frame for frame in frames
+            if not any(part in frame[0] for part in HIDDEN_FRAMES)]
+    mine = [index for index, frame in enumerate(kept)
+            if '"{}/'.format(folder) in frame[0]]
+    if mine:
+        kept = kept[mine[0]:]
+    return '\n'.join(head + [line for frame in kept for line in frame] +
+                     tail)
+
+
+def worst(reports: Sequence[TestReport], folder: str) -> Dict[str, Any]:
     """Return a test's outcome over its phases, with the reason and trace."""
     for report in reports:
         if not report.passed:
             message = str(dict(report.user_properties).get('message', ''))
             return {'outcome': report.outcome, 'message': message,
-                    'details': report.longreprtext,
+                    'details': learner_traceback(report.longreprtext,
+                                                 folder),
                     'output': report.capstdout}
     return {'outcome': 'passed', 'message': '',
             'output': reports[-1].capstdout if reports else ''}

@@ -56,6 +56,7 @@ class Summary:
         self.outcomes: Dict[str, Tuple[str, str]] = {}
         self.problem = ''
         self.sandboxed: Optional[bool] = None
+        self.list_failures = False
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Remember the items, to find each report's task."""
@@ -86,6 +87,12 @@ class Summary:
         tasks = self.tasks()
         if not tasks:
             return
+        if self.list_failures:
+            for nodeid, (outcome, message) in self.outcomes.items():
+                item = self.items.get(nodeid)
+                if outcome == 'failed' and item and not is_extra(item):
+                    terminalreporter.write_line('FAILED {} - {}'.format(
+                        nodeid, message))
         title = 'verdict per task' + (
             ' for ' + self.solution_dir if self.solution_dir else '')
         terminalreporter.write_sep('=', title)
@@ -140,7 +147,11 @@ class Grader:
         outcome, message = found['outcome'], found['message']
         if outcome == 'failed' and is_extra(item):
             outcome, message = 'skipped', 'advice: ' + message
-        longrepr: Any = found.get('details') or message
+        config = item.config
+        whole = config.option.tbstyle not in ('auto', 'no') or \
+            config.option.verbose > 0
+        longrepr: Any = found.get('details') if whole and \
+            found.get('details') else message
         if outcome == 'skipped':
             longrepr = (str(item.location[0]), item.location[1] or 0,
                         'Skipped: ' + message)
@@ -164,6 +175,13 @@ def configure(config: pytest.Config) -> None:
     config.pluginmanager.register(summary, 'summary')
     if folder is not None:
         config.pluginmanager.register(Grader(folder, summary), 'grader')
+        option = config.option
+        if option.tbstyle == 'auto' and option.verbose <= 0:
+            option.tbstyle = 'no'  # Summary lists each failure in a line
+            option.reportchars = ''.join(
+                char for char in getattr(option, 'reportchars', '')
+                if char not in 'fEA')
+            summary.list_failures = True
 
 
 __all__: List[str] = ['configure', 'Summary', 'Grader', 'check_folder']
