@@ -38,9 +38,9 @@ def one_line(error: BaseException) -> str:
     error is shown with its type.
     """
     text = str(error).strip().split('\n')[0]
+    plain = ('Failed', 'Skipped', 'SolutionError')
     if text and (isinstance(error, AssertionError) or
-                 type(error).__name__ in ('Failed', 'Skipped',
-                                           'SolutionError')):
+                 type(error).__name__ in plain):
         return text
     return '{}: {}'.format(type(error).__name__, text) if text else \
         type(error).__name__

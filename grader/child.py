@@ -45,8 +45,8 @@ ACTIVE = False  # True in a supervisor: conftest then grades nothing itself
 LIMITS = {  # per process: address space, CPU seconds, file size, processes
     'RLIMIT_AS': 4 << 30, 'RLIMIT_CPU': 120, 'RLIMIT_FSIZE': 64 << 20,
     'RLIMIT_NPROC': 512, 'RLIMIT_CORE': 0}
-WATCHED = ('grader', 'conftest', 'checks', 'test_', 'pytest', '_pytest',
-           'pluggy', 'pytest_asyncio')
+OWN = ('grader', 'conftest', 'checks', 'test_')
+WATCHED = OWN + ('pytest', '_pytest', 'pluggy', 'pytest_asyncio')
 
 
 def taskno_of(item: pytest.Item) -> Optional[int]:
@@ -80,61 +80,76 @@ class GradingTimeout(BaseException):
 class Watch:
     """Notices when code replaces a function of the grader, pytest or a plugin.
 
-    It records the identity of every function and class that the grader's
-    modules, the suite's modules, pytest and pluggy define (and of every
-    attribute of those classes), which plugins are registered and which
-    functions implement each hook. changed() compares with that record.
-    Code in the same process could still undo its changes before a check,
-    or change what is not watched: this catches the usual ways, not all.
+    It keeps every function and class that the grader's modules, the
+    suite's modules, pytest, pluggy and pytest-asyncio define (and every
+    attribute of those classes), the registered plugins and the functions
+    that implement each hook; changed() tells what is no longer the same
+    object. After each test only the grader's and the suite's own modules
+    and the hooks are compared (cheap); everything is compared after the
+    folder's modules are imported and after the last test, and a change
+    found then fails the whole task, so nothing is missed, only noticed
+    later. Code in the same process could still undo its changes before a
+    check, or change what is not watched: this catches the usual ways, not
+    all of them.
     """
 
     def __init__(self, config: pytest.Config) -> None:
         """Take the record now, before the folder's code runs."""
         self.config = config
-        self.slots: List[Tuple[str, Dict[str, Any], str]] = []
+        self.slots: List[Tuple[str, Dict[str, Any], str, Any]] = []
         for name, module in sorted(sys.modules.items()):
             if isinstance(module, ModuleType) and name.startswith(WATCHED):
                 self._watch_namespace(name, vars(module), module)
-        self.before = self._state()
+        self.own = [slot for slot in self.slots
+                    if slot[0].startswith(OWN)]
+        self.hooks = self._hooks()
 
     def _watch_namespace(self, label: str, namespace: Dict[str, Any],
                          module: ModuleType) -> None:
         """Watch the functions and classes in a module's namespace."""
+        self.slots.append(('sys.modules', sys.modules, label, module))
         for key, value in list(namespace.items()):
             if not (callable(value) or isinstance(value, type)):
                 continue
-            self.slots.append((label, namespace, key))
+            self.slots.append((label, namespace, key, value))
             if isinstance(value, type) and \
                     value.__module__ == module.__name__:
-                for attr in list(vars(value)):
+                for attr, member in list(vars(value).items()):
                     self.slots.append(('{}.{}'.format(label, key),
-                                       vars(value), attr))  # type: ignore
+                                       vars(value), attr,  # type: ignore
+                                       member))
 
-    def _state(self) -> Dict[str, Any]:
-        """Return what is watched now, keyed by a readable name."""
-        state: Dict[str, Any] = {
-            '{}.{}'.format(label, key): id(namespace.get(key))
-            for label, namespace, key in self.slots}
-        modules = sys.modules
-        state.update(('sys.modules[{!r}]'.format(label), id(modules.get(
-            label))) for label in {slot[0] for slot in self.slots
-                                   if slot[0] in modules})
+    def _hooks(self) -> Dict[str, List[Any]]:
+        """Return the plugins registered, and each hook's functions."""
         manager = self.config.pluginmanager
-        state['the registered pytest plugins'] = sorted(
-            (str(name), id(plugin))
-            for name, plugin in manager.list_name_plugin())
+        hooks = {'the registered pytest plugins': [
+            plugin for _, plugin in sorted(
+                manager.list_name_plugin(), key=lambda pair: str(pair[0]))]}
         for hook_name in dir(manager.hook):
             caller = getattr(manager.hook, hook_name)
             if hasattr(caller, 'get_hookimpls'):
-                state['the {} hook'.format(hook_name)] = [
-                    id(impl.function) for impl in caller.get_hookimpls()]
-        return state
+                hooks['the {} hook'.format(hook_name)] = [
+                    impl.function for impl in caller.get_hookimpls()]
+        return hooks
 
-    def changed(self) -> List[str]:
-        """Return the names of what has changed since the record."""
-        now = self._state()
-        return sorted(key for key in self.before
-                      if now.get(key) != self.before[key])
+    def rebase(self, config: pytest.Config) -> None:
+        """Take the hooks again (a task process registers its own plugin)."""
+        self.config = config
+        self.hooks = self._hooks()
+
+    def changed(self, full: bool = True) -> List[str]:
+        """Return the names of what is no longer the same object."""
+        changes = ['{}.{}'.format(label, key) if label != 'sys.modules'
+                   else 'sys.modules[{!r}]'.format(key)
+                   for label, namespace, key, value in
+                   (self.slots if full else self.own)
+                   if namespace.get(key) is not value]
+        now = self._hooks()
+        changes += [name for name, functions in self.hooks.items()
+                    if len(now.get(name, ())) != len(functions) or any(
+                        old is not new for old, new in
+                        zip(functions, now[name]))]
+        return sorted(changes)
 
 
 class TaskRun:
@@ -209,8 +224,7 @@ class TaskRun:
         try:
             config = items[0].config
             config.pluginmanager.register(self, 'task-run')
-            watch.config = config
-            watch.before = watch._state()
+            watch.rebase(config)
             solution = config._grader_solution  # type: ignore
             self._checked(watch, lambda: solution.module(taskno))
             for index, item in enumerate(items):
@@ -228,8 +242,9 @@ class TaskRun:
                               'message': one_line(error)}
                 record.update(nodeid=item.nodeid,
                               duration=time.perf_counter() - started)
-                self._checked(watch, lambda: None)
+                self._checked(watch, lambda: None, full=False)
                 self._write(record)
+            self._checked(watch, lambda: None)
             self._write({'finished': True})
         except BaseException as error:
             sys.stderr.write('grading child failed: {}\n'.format(
@@ -238,7 +253,7 @@ class TaskRun:
         finally:
             os._exit(status)
 
-    def _checked(self, watch: Watch, action: Any) -> None:
+    def _checked(self, watch: Watch, action: Any, full: bool = True) -> None:
         """Run action (errors are the tests' business), then check watch."""
         try:
             action()
@@ -246,7 +261,7 @@ class TaskRun:
             raise
         except BaseException:
             pass
-        changed = watch.changed()
+        changed = watch.changed(full)
         if changed:
             self._write({'tamper': ', '.join(changed[:3])})
             os._exit(4)
@@ -261,7 +276,8 @@ def test_code(item: pytest.Item) -> str:
         body = function.body  # type: ignore
     except (OSError, TypeError, SyntaxError, AttributeError, IndexError):
         return ''
-    skip = 1 if ast.get_docstring(function) and len(body) > 1 else 0
+    skip = 1 if ast.get_docstring(function) and len(  # type: ignore
+        body) > 1 else 0
     start = body[skip].lineno - 1
     return textwrap.dedent('\n'.join(source.splitlines()[start:])).strip()
 

@@ -108,8 +108,8 @@ class TaskStream:
         """
         if not self.running or self.index >= len(self.entries):
             return False
-        return now - self.started_at > \
-            3 * self.entries[self.index]['budget'] + 3
+        limit = 3 * float(self.entries[self.index]['budget']) + 3
+        return now - self.started_at > limit
 
     def outcomes(self, fallback: str) -> Dict[str, Dict[str, Any]]:
         """Return a result for every scheduled test.

@@ -8,8 +8,6 @@ files, the bad-input tables, and reading a module's source.
 import ast
 import asyncio
 import contextlib
-import subprocess
-import sys
 from pathlib import Path
 from typing import (Any, Callable, Coroutine, Dict, Iterator, List, Sequence,
                     Tuple, Type, TypeVar)
@@ -59,25 +57,19 @@ def rejects(call: str, error: Type[Exception], argument: str,
 def run_main(solution: Solution, taskno: int) -> List[str]:
     """Run task taskno's main file on a virtual clock; return its lines.
 
-    The file runs in its own interpreter, from the solution folder, with
-    the real asyncio.sleep; only the clock is virtual, so a 15 s wait
-    takes no real time.
+    The file runs in a forked copy of the test process, from the solution
+    folder, with the real asyncio.sleep; only the clock is virtual, so a
+    15 s wait takes no real time.
     """
     path = solution.main_path(taskno)
     if not path.exists() and solution.directory != ROOT:
         pytest.skip('{} is not in the folder'.format(path.name))
-    code = ('import importlib.util as u; s = u.spec_from_file_location('
-            '"fakes", {!r}); m = u.module_from_spec(s); '
-            's.loader.exec_module(m); m.run_main_file({!r})'.format(
-                fakes.__file__, path.name))
-    done = subprocess.run([sys.executable, '-c', code],
-                          cwd=str(solution.directory), timeout=30,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
-    errors = done.stderr.strip().splitlines() or ['no error output']
-    assert done.returncode == 0, '{} failed with exit status {}: {}'.format(
-        path.name, done.returncode, errors[-1])
-    return done.stdout.splitlines()
+    status, out, err = fakes.run_main_forked(str(path), timeout=30)
+    errors = err.strip().splitlines() or ['no error output']
+    assert status == 0, '{} failed with exit status {}: {}'.format(
+        path.name, 'none (it ran out of time)' if status is None else status,
+        errors[-1])
+    return out.splitlines()
 
 
 def parse_float_list(line: str) -> List[float]:
@@ -93,6 +85,22 @@ def still_running(fake: Fakes) -> int:
     """Count the tasks that called the fake sleep and have not finished."""
     return sum(1 for task in fake.time.tasks
                if task is not None and not task.done())
+
+
+def plain_floats(name: str, value: object) -> List[float]:
+    """Return what name returned as a plain list of plain floats.
+
+    It must be a list of floats; a subclass's own comparisons (which
+    could hide any disorder) are never used: the values are read through
+    list's and float's own methods.
+    """
+    assert isinstance(value, list), (
+        '{} should return a list, got {}'.format(name, type(value).__name__))
+    values = list(list.__iter__(value))
+    wrong = [item for item in values if not isinstance(item, float)]
+    assert not wrong, '{} should return float delays, got {!r}'.format(
+        name, wrong[0])
+    return [float.__float__(item) for item in values]
 
 
 def descents(values: Sequence[float]) -> int:
@@ -181,7 +189,9 @@ class WaitNContract:
         name, wait_n = subject
         fake.time.order = order
         fake.random.reseed(n)
-        delays = await wait_n(n, 5)
+        delays = plain_floats(name, await wait_n(n, 5))
+        assert len(delays) == n, '{}({}, 5) returned {} values'.format(
+            name, n, len(delays))
         assert descents(delays) == 0, (
             '{} returned {} values out of order when the sleepers woke in '
             '{} order; keep the list ordered as results arrive, completion '
@@ -195,9 +205,7 @@ class WaitNContract:
     async def test_returns_one_delay_per_wait(
             self, subject: Tuple[str, WaitN], fake: Fakes, n: int) -> None:
         name, wait_n = subject
-        delays = await wait_n(n, 4)
-        assert isinstance(delays, list), (
-            '{} should return a list, got {}'.format(name, type(delays)))
+        delays = plain_floats(name, await wait_n(n, 4))
         assert len(delays) == n == len(fake.time.slept), (
             '{}({}, 4) returned {} delays after {} sleeps'.format(
                 name, n, len(delays), len(fake.time.slept)))
@@ -206,7 +214,7 @@ class WaitNContract:
     async def test_passes_max_delay_through(
             self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
         name, wait_n = subject
-        delays = await wait_n(4, 7)
+        delays = plain_floats(name, await wait_n(4, 7))
         assert fake.random.calls == [(0, 7)] * 4, (
             '{}(4, 7) should draw each delay with random.uniform(0, 7); '
             'the calls were {}'.format(name, fake.random.calls))

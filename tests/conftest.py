@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path and 'grader' not in sys.modules:
     sys.path.append(str(ROOT))  # the grader package, when not installed
 
-from grader import child, pytest_route  # noqa: E402
+from grader import child, one_line, pytest_route  # noqa: E402
 from grader.fakes import Fakes, patch  # noqa: E402
 from grader.options import pytest_addoption  # noqa: E402,F401
 from grader.solution import Solution, SolutionError  # noqa: E402
@@ -76,7 +76,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
     report = outcome.get_result()
     if call.excinfo is not None and not report.passed:
         report.user_properties.append(('message',
-                                       child.one_line(call.excinfo.value)))
+                                       one_line(call.excinfo.value)))
 
 
 @pytest.fixture(scope='session')
