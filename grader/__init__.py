@@ -38,7 +38,7 @@ def one_line(error: BaseException) -> str:
     error is shown with its type.
     """
     text = str(error).strip().split('\n')[0]
-    plain = ('Failed', 'Skipped', 'SolutionError')
+    plain = ('Failed', 'Skipped', 'SolutionError', 'GradingTimeout')
     if text and (isinstance(error, AssertionError) or
                  type(error).__name__ in plain):
         return text

@@ -185,7 +185,8 @@ def write_reports(args: argparse.Namespace,
     """Write the JSON, CSV and results.json files asked for."""
     if args.report_json:
         report.write_json(args.report_json, {'folders': [
-            report.folder_json(folder, tasks, result.problem, sandboxed)
+            report.folder_json(folder, tasks, result.problem, sandboxed,
+                               result.seconds)
             for result, (folder, tasks) in zip(results, verdicts)]})
     if args.report_csv:
         with open(args.report_csv, 'w', encoding='utf-8',

@@ -26,19 +26,26 @@ import inspect
 import json
 import os
 import resource
+import select
 import selectors
+import shutil
 import signal
+from signal import ITIMER_REAL, SIGALRM, setitimer
+from signal import signal as handle_signal
 import sys
 import textwrap
 import time
+from pathlib import Path
 from types import FrameType, ModuleType
-from typing import IO, Any, Dict, Generator, List, Optional, Sequence, Tuple
+from typing import (IO, Any, Dict, Generator, Iterator, List, Optional,
+                    Sequence, Set, Tuple)
 
 import pytest
 from _pytest.reports import TestReport
 
 import grader
 from grader import ROOT, one_line
+from grader.solution import SOLUTION, Solution
 
 HANGS_BEFORE_GIVING_UP = 3
 ACTIVE = False  # True in a supervisor: conftest then grades nothing itself
@@ -182,12 +189,12 @@ class TaskRun:
         short too.
         """
         seconds = budget(item, self.timeout)
-        signal.signal(signal.SIGALRM, self._expire)
-        signal.setitimer(signal.ITIMER_REAL, seconds, seconds)
+        handle_signal(SIGALRM, self._expire)
+        setitimer(ITIMER_REAL, seconds, seconds)
         try:
             yield
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            setitimer(ITIMER_REAL, 0)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Any:
@@ -225,8 +232,11 @@ class TaskRun:
             config = items[0].config
             config.pluginmanager.register(self, 'task-run')
             watch.rebase(config)
-            solution = config._grader_solution  # type: ignore
+            solution = config.stash[SOLUTION]
+            handle_signal(SIGALRM, self._expire)
+            setitimer(ITIMER_REAL, self.timeout, self.timeout)
             self._checked(watch, lambda: solution.module(taskno))
+            setitimer(ITIMER_REAL, 0)
             for index, item in enumerate(items):
                 self._write({'started': item.nodeid})
                 following = items[index + 1] if index + 1 < len(items) \
@@ -339,10 +349,14 @@ class Supervisor:
     task process per task, then relays their records until all have ended.
     """
 
-    def __init__(self, out: int, timeout: float) -> None:
-        """Report to the file descriptor out; timeout is per test phase."""
+    def __init__(self, inp: int, out: int, timeout: float,
+                 sandboxed: bool) -> None:
+        """Read folders from inp, report to out; timeout is per test phase."""
+        self.inp = inp
         self.out = out
         self.timeout = timeout
+        self.sandboxed = sandboxed
+        self.pids: List[int] = []
 
     def _send(self, line: str) -> None:
         """Write one line to the engine."""
@@ -361,7 +375,7 @@ class Supervisor:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
-        """Announce the schedule, run one task process per task, relay."""
+        """Announce the schedule, then grade each folder the engine sends."""
         groups: Dict[int, List[pytest.Item]] = {}
         for item in session.items:
             taskno = taskno_of(item)
@@ -376,6 +390,30 @@ class Supervisor:
              'code': test_code(item)} for item in items]
             for taskno, items in sorted(groups.items())}))
         watch = Watch(session.config)
+        for folder in self._folders():
+            session.config.stash[SOLUTION] = Solution(Path(folder))
+            self._send('F ' + json.dumps(folder))
+            self._relay(self._start_tasks(groups, watch))
+            self._clean_up()
+            self._send('E')
+        return True
+
+    def _folders(self) -> Iterator[str]:
+        """Yield each folder the engine sends, one a line, until it stops."""
+        buffer = b''
+        while True:
+            chunk = os.read(self.inp, 65536)
+            if not chunk:
+                return
+            buffer += chunk
+            *lines, buffer = buffer.split(b'\n')
+            for line in lines:
+                yield line.decode('utf-8')
+
+    def _start_tasks(self, groups: Dict[int, List[pytest.Item]],
+                     watch: Watch) -> Dict[int, Tuple[int, int,
+                                                      List[pytest.Item]]]:
+        """Fork one task process per task; return their pids and pipes."""
         children: Dict[int, Tuple[int, int, List[pytest.Item]]] = {}
         for taskno, items in sorted(groups.items()):
             read, write = os.pipe()
@@ -383,57 +421,110 @@ class Supervisor:
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                os.close(read)
-                os.close(self.out)
-                for _, (_, other, _) in children.items():
-                    os.close(other)
+                os.setpgid(0, 0)
+                for fd in [read, self.out, self.inp] + [
+                        other for _, other, _ in children.values()]:
+                    os.close(fd)
                 TaskRun(os.fdopen(write, 'w', encoding='utf-8'),
                         self.timeout).run(taskno, items, watch)
             os.close(write)
             children[taskno] = (pid, read, items)
-        self._relay(children)
-        return True
+            self.pids.append(pid)
+        return children
+
+    def _clean_up(self) -> None:
+        """End every process the folder's code left, and empty the scratch.
+
+        In the sandbox this process can signal every other process of the
+        sandbox but its init, and does; unsandboxed, it kills each task
+        process's group, which a process that made a session of its own
+        has left.
+        """
+        if self.sandboxed:
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+            deadline = time.monotonic() + 2
+            while time.monotonic() < deadline and any(
+                    name.isdigit() and int(name) not in (1, os.getpid())
+                    for name in os.listdir('/proc')):
+                time.sleep(0.002)
+        else:
+            for pid in self.pids:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        self.pids = []
+        for name in os.listdir('.'):
+            path = os.path.join('.', name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
 
     def _relay(self, children: Dict[int, Tuple[int, int, List[pytest.Item]]]
                ) -> None:
         """Pass on each task process's lines until all have ended.
 
-        A task process whose current test runs past three times its budget
-        (set-up, call and tear-down each have one) plus a second, has
-        ignored its timer; it is killed.
+        A task process whose current test (or the import of its module)
+        runs past three times its budget (set-up, call and tear-down each
+        have one) plus a second has ignored its timer; it is killed. A
+        task process has ended when it exits, even if a process it started
+        still holds its pipe open.
         """
         selector = selectors.DefaultSelector()
-        buffers: Dict[int, bytes] = {}
-        deadlines: Dict[int, Optional[float]] = {}
+        buffers = {taskno: b'' for taskno in children}
+        start = time.monotonic() + 3 * self.timeout + 1
+        deadlines: Dict[int, Optional[float]] = {
+            taskno: start for taskno in children}
         limits = {taskno: {item.nodeid: 3 * budget(item, self.timeout) + 1
                            for item in items}
                   for taskno, (_, _, items) in children.items()}
-        killed = set()
-        for taskno, (pid, read, _) in children.items():
+        statuses: Dict[int, int] = {}
+        killed: Set[int] = set()
+        for taskno, (_, read, _) in children.items():
             selector.register(read, selectors.EVENT_READ, taskno)
-            buffers[taskno] = b''
-            deadlines[taskno] = None
+
+        def forward(taskno: int, chunk: bytes) -> None:
+            """Pass on the whole lines of a chunk a task process wrote."""
+            buffers[taskno] += chunk
+            *lines, buffers[taskno] = buffers[taskno].split(b'\n')
+            for raw in lines:
+                line = raw.decode('utf-8', 'replace')
+                self._send('T {} {}'.format(taskno, line))
+                deadlines[taskno] = self._deadline(
+                    line, limits[taskno], deadlines[taskno])
+
         while selector.get_map():
             for key, _ in selector.select(timeout=0.05):
-                taskno = key.data
                 chunk = os.read(key.fd, 65536)
-                if not chunk:
-                    selector.unregister(key.fd)
-                    os.close(key.fd)
-                    self._ended(taskno, children[taskno][0],
-                                taskno in killed)
+                if chunk:
+                    forward(key.data, chunk)
+                else:
+                    self._ended(selector, key.fd, key.data, children,
+                                statuses, killed)
+            for key in list(selector.get_map().values()):
+                pid = children[key.data][0]
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if not done:
                     continue
-                buffers[taskno] += chunk
-                *lines, buffers[taskno] = buffers[taskno].split(b'\n')
-                for raw in lines:
-                    line = raw.decode('utf-8', 'replace')
-                    self._send('T {} {}'.format(taskno, line))
-                    deadlines[taskno] = self._deadline(
-                        line, limits[taskno], deadlines[taskno])
+                statuses[key.data] = status
+                while select.select([key.fd], [], [], 0)[0]:
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        break
+                    forward(key.data, chunk)
+                self._ended(selector, key.fd, key.data, children, statuses,
+                            killed)
             now = time.monotonic()
             for taskno, deadline in deadlines.items():
                 if deadline is not None and now > deadline and \
-                        taskno not in killed:
+                        taskno not in killed and taskno not in statuses:
                     killed.add(taskno)
                     try:
                         os.kill(children[taskno][0], signal.SIGKILL)
@@ -452,12 +543,19 @@ class Supervisor:
             return time.monotonic() + limits[record['started']]
         return None
 
-    def _ended(self, taskno: int, pid: int, killed: bool) -> None:
-        """Reap a task process and tell the engine how it ended."""
-        _, status = os.waitpid(pid, 0)
+    def _ended(self, selector: selectors.BaseSelector, fd: int, taskno: int,
+               children: Dict[int, Tuple[int, int, List[pytest.Item]]],
+               statuses: Dict[int, int], killed: Set[int]) -> None:
+        """Stop reading a task process, reap it, and tell how it ended."""
+        selector.unregister(fd)
+        os.close(fd)
+        if taskno not in statuses:
+            statuses[taskno] = os.waitpid(children[taskno][0], 0)[1]
+        status = statuses[taskno]
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else \
             -os.WTERMSIG(status)
-        self._send('X {} {}'.format(taskno, 'killed' if killed else code))
+        self._send('X {} {}'.format(taskno, 'killed' if taskno in killed
+                                    else code))
 
 
 def limit_resources() -> None:
@@ -476,29 +574,51 @@ def limit_resources() -> None:
 
 
 def main() -> None:
-    """Run the job read from standard input; see the module docstring.
+    """Grade the folders the engine sends; see the module docstring.
 
-    The channel to the engine is a copy of standard output made before
-    pytest starts; standard output itself then points at nothing, so
-    whatever the folder's code prints cannot be mistaken for a record.
+    The first line of standard input is the job (the tasks, the time
+    limit, whether this runs in a sandbox); each later line is a folder.
+    The channels to the engine are copies of standard input and output
+    made before pytest starts; the standard streams themselves then point
+    at nothing, so whatever the folder's code prints cannot be mistaken
+    for a record. This process also makes itself undumpable, so that no
+    task process can attach to it (ptrace) or read its memory.
     """
     global ACTIVE
-    job = json.loads(sys.stdin.read())
-    out = os.dup(1)
+    header = b''
+    while not header.endswith(b'\n'):
+        byte = os.read(0, 1)
+        if not byte:
+            return
+        header += byte
+    job = json.loads(header.decode('utf-8'))
+    inp, out = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     limit_resources()
+    undumpable()
     sys.dont_write_bytecode = True
     ACTIVE = True
     args = ['-c', str(ROOT / 'setup.cfg'), '--rootdir', str(ROOT), '-q',
-            '-p', 'no:cacheprovider', '--solution-dir=' + job['folder'],
+            '-p', 'no:cacheprovider', '--solution-dir=' + os.getcwd(),
             '--tb=native', str(ROOT / 'tests')]
     for taskno in job['tasks']:
         args += ['--task', str(taskno)]
-    code = pytest.main(args, plugins=[Supervisor(out, job['timeout'])])
+    supervisor = Supervisor(inp, out, job['timeout'], job['sandboxed'])
+    code = pytest.main(args, plugins=[supervisor])
     sys.stdout.flush()
     os._exit(0 if code in (0, 1) else int(code))
+
+
+def undumpable() -> None:
+    """Forbid other processes of the same user to ptrace this one (Linux)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        pass
 
 
 def bootstrap() -> str:

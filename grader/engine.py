@@ -13,15 +13,17 @@ writes reports, after its children have ended.
 """
 import json
 import os
-import selectors
+import queue
+import select
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 from grader import child, sandbox
 
@@ -153,131 +155,208 @@ class FolderResult:
         self.seconds = 0.0
 
 
-def _job_argv() -> List[str]:
-    """Return the command that starts a child."""
-    return [sys.executable, '-I', '-B', '-c', child.bootstrap()]
+class Worker:
+    """One child at a time, which grades the folders this worker gives it.
+
+    A child starts Python and pytest and collects the tests once, then
+    grades folder after folder (it ends every process a folder left and
+    empties its scratch folder in between), which saves most of the cost
+    of a folder. A child that ends, stalls or runs out of time is killed,
+    and the next folder gets a fresh one.
+    """
+
+    def __init__(self, options: Options) -> None:
+        """Start no child yet."""
+        self.options = options
+        self.process: Optional['subprocess.Popen[bytes]'] = None
+        self.scratch = ''
+        self.schedule: Dict[int, List[Dict[str, Any]]] = {}
+        self.buffer = b''
+        self.errors = b''
+
+    def _start(self) -> None:
+        """Start a child in a scratch folder of its own, in the sandbox."""
+        self.scratch = os.path.realpath(tempfile.mkdtemp(prefix='grader-'))
+        argv = [sys.executable, '-I', '-B', '-c', child.bootstrap()]
+        if self.options.bwrap:
+            argv = sandbox.wrap(self.options.bwrap, argv, self.scratch)
+        self.process = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=self.scratch, start_new_session=True)
+        self.schedule, self.buffer, self.errors = {}, b'', b''
+        self._write({'tasks': self.options.tasks,
+                     'timeout': self.options.timeout,
+                     'sandboxed': bool(self.options.bwrap)})
+
+    def _write(self, message: Any) -> bool:
+        """Send the child one line; tell whether it could be sent."""
+        assert self.process is not None and self.process.stdin is not None
+        try:
+            self.process.stdin.write((json.dumps(message) if not isinstance(
+                message, str) else message).encode('utf-8') + b'\n')
+            self.process.stdin.flush()
+        except OSError:
+            return False
+        return True
+
+    def stop(self) -> None:
+        """Kill the child and everything it started, and clean up.
+
+        In a sandbox the child's descendants die with it (its PID
+        namespace); unsandboxed, they are killed by their process group,
+        which does not reach a process that left the group on purpose.
+        """
+        process, self.process = self.process, None
+        if process is not None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            process.wait()
+            for stream in (process.stdin, process.stdout, process.stderr):
+                if stream is not None:
+                    try:
+                        stream.close()
+                    except OSError:
+                        pass
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = ''
+
+    def grade(self, folder: str) -> FolderResult:
+        """Grade one folder; a child that fails before it starts it is
+        replaced once."""
+        for attempt in range(2):
+            fresh = self.process is None
+            if fresh:
+                self._start()
+            result = FolderResult(folder)
+            started = time.monotonic()
+            begun = self._write(folder) and self._converse(result, started)
+            result.seconds = time.monotonic() - started
+            if begun or fresh:
+                return result
+        return result
+
+    def _lines(self, deadline: float) -> Iterator[Optional[str]]:
+        """Yield the child's lines; None when nothing came for a while.
+
+        It ends when the child has ended or closed its output.
+        """
+        assert self.process is not None
+        assert self.process.stdout is not None
+        assert self.process.stderr is not None
+        out, err = self.process.stdout.fileno(), self.process.stderr.fileno()
+        while True:
+            ready, _, _ = select.select([out, err], [], [], 0.1)
+            if not ready:
+                if self.process.poll() is not None:
+                    return  # ended; a process it left may hold the pipes
+                yield None
+                continue
+            if err in ready:
+                self.errors = (self.errors + os.read(err, 65536))[-4000:]
+            if out in ready:
+                chunk = os.read(out, 65536)
+                if not chunk:
+                    return
+                self.buffer += chunk
+                *lines, self.buffer = self.buffer.split(b'\n')
+                for line in lines:
+                    yield line.decode('utf-8', 'replace')
+
+    def _converse(self, result: FolderResult, started: float) -> bool:
+        """Read one folder's lines into result; tell whether it began.
+
+        The child is stopped if it ends, stalls or runs out of time.
+        """
+        streams: Dict[int, TaskStream] = {}
+        begun = finished = False
+        fallback = 'the grading child stopped before it ran this test'
+        deadline = started + self.options.folder_timeout
+        for line in self._lines(deadline):
+            if time.monotonic() > deadline:
+                result.problem = 'the folder ran out of time ({:g} s)' \
+                    .format(self.options.folder_timeout)
+                fallback = 'not run: ' + result.problem
+                break
+            if any(stream.overdue(time.monotonic())
+                   for stream in streams.values()):
+                fallback = 'the grader stopped the test process, ' \
+                    'which had hung'
+                break
+            if line is None:
+                continue
+            tag, _, rest = line.partition(' ')
+            if tag == 'S' and not self.schedule:
+                self.schedule = {int(taskno): entries for taskno, entries
+                                 in json.loads(rest).items()}
+            elif tag == 'F' and not begun:
+                begun = True
+                result.schedule = self.schedule
+                streams = {taskno: TaskStream(entries)
+                           for taskno, entries in self.schedule.items()}
+            elif tag == 'E' and begun:
+                finished = True
+                break
+            elif tag in ('T', 'X') and begun:
+                taskno, _, rest = rest.partition(' ')
+                stream = streams.get(int(taskno)) if taskno.isdigit() \
+                    else None
+                if stream is not None:
+                    (stream.take if tag == 'T' else stream.close)(rest)
+        if not finished:
+            self.stop()
+            if not result.problem and not begun:
+                text = self.errors.decode('utf-8', 'replace').strip()
+                result.problem = 'the grading child failed: {}'.format(
+                    text.splitlines()[-1] if text else 'no error output')
+        for stream in streams.values():
+            result.results.update(stream.outcomes(fallback))
+        return begun
 
 
 def grade_folder(folder: str, options: Options) -> FolderResult:
     """Grade one folder in a child of its own; see the module docstring."""
-    result = FolderResult(folder)
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix='grader-') as scratch:
-        scratch = os.path.realpath(scratch)
-        argv = _job_argv()
-        if options.bwrap:
-            argv = sandbox.wrap(options.bwrap, argv, scratch)
-        job = json.dumps({'folder': folder, 'tasks': options.tasks,
-                          'timeout': options.timeout})
-        process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=scratch, start_new_session=True)
-        try:
-            _converse(process, job, result, options, started)
-        finally:
-            _end(process)
-    result.seconds = time.monotonic() - started
-    return result
-
-
-def _end(process: 'subprocess.Popen[bytes]') -> None:
-    """Kill the child and everything it started, and reap it.
-
-    In a sandbox the child's descendants die with it (its PID namespace);
-    unsandboxed, they are killed by their process group, which does not
-    reach a process that left the group on purpose.
-    """
+    worker = Worker(options)
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        pass
-    process.wait()
-    for stream in (process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()
-
-
-def _converse(process: 'subprocess.Popen[bytes]', job: str,
-              result: FolderResult, options: Options, started: float) -> None:
-    """Send the job, read the child's lines, and fill in result."""
-    assert process.stdin and process.stdout and process.stderr
-    process.stdin.write(job.encode('utf-8'))
-    process.stdin.close()
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ, 'out')
-    selector.register(process.stderr, selectors.EVENT_READ, 'err')
-    streams: Dict[int, TaskStream] = {}
-    buffer, errors = b'', b''
-    schedule_seen = False
-    fallback = 'the grading child stopped before it ran this test'
-    deadline = started + options.folder_timeout
-    while selector.get_map():
-        now = time.monotonic()
-        if now > deadline:
-            result.problem = 'the folder ran out of time ({:g} s)'.format(
-                options.folder_timeout)
-            fallback = 'not run: ' + result.problem
-            break
-        if any(stream.overdue(now) for stream in streams.values()):
-            fallback = 'the grader stopped the test process, which had hung'
-            break
-        events = selector.select(timeout=0.1)
-        if not events and process.poll() is not None:
-            break  # ended; a process it left may hold the pipes open
-        for key, _ in events:
-            chunk = os.read(key.fileobj.fileno(), 65536)  # type: ignore
-            if not chunk:
-                selector.unregister(key.fileobj)
-                continue
-            if key.data == 'err':
-                errors = (errors + chunk)[-4000:]
-                continue
-            buffer += chunk
-            *lines, buffer = buffer.split(b'\n')
-            for raw in lines:
-                line = raw.decode('utf-8', 'replace')
-                if line.startswith('S ') and not schedule_seen:
-                    schedule_seen = True
-                    result.schedule = {int(taskno): entries for taskno, entries
-                                       in json.loads(line[2:]).items()}
-                    streams = {taskno: TaskStream(entries) for taskno, entries
-                               in result.schedule.items()}
-                    continue
-                tag, _, rest = line.partition(' ')
-                taskno_text, _, rest = rest.partition(' ')
-                stream = streams.get(int(taskno_text)) \
-                    if taskno_text.isdigit() else None
-                if stream is None or tag not in ('T', 'X'):
-                    continue  # the child's own lines are never malformed
-                if tag == 'T':
-                    stream.take(rest)
-                else:
-                    stream.close(rest)
-    if not schedule_seen:
-        text = errors.decode('utf-8', 'replace').strip().splitlines()
-        result.problem = result.problem or 'the grading child failed: {}' \
-            .format(text[-1] if text else 'no error output')
-    for stream in streams.values():
-        result.results.update(stream.outcomes(fallback))
+        return worker.grade(folder)
+    finally:
+        worker.stop()
 
 
 def grade(folders: Sequence[str], options: Options, jobs: int = 1,
           done: Optional[Callable[[FolderResult], None]] = None
           ) -> List[FolderResult]:
-    """Grade folders, jobs at a time; return their results in order.
+    """Grade folders with jobs workers at once; return results in order.
 
     done, if given, is called with each result as soon as it is known
     (the progress bar uses it).
     """
-    def one(folder: str) -> FolderResult:
-        """Grade one folder and tell done about it."""
-        graded = grade_folder(folder, options)
-        if done is not None:
-            done(graded)
-        return graded
+    waiting: 'queue.Queue[Tuple[int, str]]' = queue.Queue()
+    for index, folder in enumerate(folders):
+        waiting.put((index, folder))
+    results: Dict[int, FolderResult] = {}
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, folders))
+    def work() -> None:
+        """Grade folders from the queue until it is empty."""
+        worker = Worker(options)
+        try:
+            while True:
+                try:
+                    index, folder = waiting.get_nowait()
+                except queue.Empty:
+                    return
+                results[index] = worker.grade(folder)
+                if done is not None:
+                    done(results[index])
+        finally:
+            worker.stop()
 
-
-__all__ = ['Options', 'FolderResult', 'grade', 'grade_folder', 'Path']
+    threads = [threading.Thread(target=work)
+               for _ in range(max(1, min(jobs, len(folders))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [results[index] for index in range(len(folders))]

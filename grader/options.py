@@ -14,6 +14,7 @@ which pytest never takes for a path, and exits with its status. Whatever
 pytest loaded from those settings before this plugin ran (a `-p` plugin
 they name) has run by then: `python3 -m grader PATH` never reads them.
 """
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -98,4 +99,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     where = Path(early_config.invocation_params.dir)
     command = [sys.executable, '-m', 'pytest', '-c', str(SETTINGS),
                '--rootdir', str(ROOT)] + safe_args(args, where)
-    raise SystemExit(subprocess.call(command, cwd=str(ROOT)))
+    status = subprocess.call(command, cwd=str(ROOT))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)  # no atexit handler of a plugin loaded here may run

@@ -65,11 +65,13 @@ def verdict_lines(tasks: Dict[int, Dict[str, Any]]) -> List[str]:
 
 
 def folder_json(folder: Optional[str], tasks: Dict[int, Dict[str, Any]],
-                problem: str = '', sandboxed: Optional[bool] = None
-                ) -> Dict[str, Any]:
+                problem: str = '', sandboxed: Optional[bool] = None,
+                seconds: Optional[float] = None) -> Dict[str, Any]:
     """Return one folder's report in the --report-json shape."""
     report: Dict[str, Any] = {'solution_dir': folder, 'tasks': {
         str(taskno): task for taskno, task in tasks.items()}}
+    if seconds is not None:
+        report['seconds'] = round(seconds, 3)
     if problem:
         report['problem'] = problem
     if sandboxed is not None:

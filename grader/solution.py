@@ -12,6 +12,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Dict, List, Optional
 
+import pytest
+
 from grader import ROOT, TASK_FUNCTIONS, TASK_MODULES, one_line
 
 
@@ -139,3 +141,6 @@ class Solution:
         """Return the folder's task modules imported so far."""
         names = {self.name(taskno) for taskno in TASK_MODULES}
         return [sys.modules[name] for name in names if name in sys.modules]
+
+
+SOLUTION = pytest.StashKey[Solution]()  # the folder a run's tests are about

@@ -25,9 +25,7 @@ if str(ROOT) not in sys.path and 'grader' not in sys.modules:
 from grader import child, one_line, pytest_route  # noqa: E402
 from grader.fakes import Fakes, patch  # noqa: E402
 from grader.options import pytest_addoption  # noqa: E402,F401
-from grader.solution import Solution, SolutionError  # noqa: E402
-
-SOLUTION = pytest.StashKey[Solution]()
+from grader.solution import SOLUTION, Solution, SolutionError  # noqa: E402
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -41,7 +39,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SOLUTION] = Solution(
         Path(directory).resolve() if directory else ROOT)
     if child.ACTIVE:
-        config._grader_solution = config.stash[SOLUTION]  # type: ignore
         return
     pytest_route.configure(config)
 
