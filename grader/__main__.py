@@ -9,7 +9,7 @@ a usage error.
 import argparse
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from grader import ROOT, discover, engine, report
 
@@ -39,9 +39,18 @@ def count(text: str) -> int:
     return value
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, but a usage error exits with status 4."""
+
+    def error(self, message: str) -> 'NoReturn':
+        """Print the usage and the error, and exit with status 4."""
+        self.print_usage(sys.stderr)
+        self.exit(USAGE_ERROR, '{}: error: {}\n'.format(self.prog, message))
+
+
 def parser() -> argparse.ArgumentParser:
     """Return the command line's parser."""
-    parse = argparse.ArgumentParser(
+    parse = Parser(
         prog='python3 -m grader', description=__doc__.split('\n\n')[0],
         epilog='Exit status: 0 if every folder passed every task, 1 if '
                'any failed, 4 for a usage error.')

@@ -99,6 +99,9 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     where = Path(early_config.invocation_params.dir)
     command = [sys.executable, '-m', 'pytest', '-c', str(SETTINGS),
                '--rootdir', str(ROOT)] + safe_args(args, where)
+    capture = early_config.pluginmanager.getplugin('capturemanager')
+    if capture is not None:  # it captures the standard streams by now
+        capture.suspend_global_capture(in_=True)
     status = subprocess.call(command, cwd=str(ROOT))
     sys.stdout.flush()
     sys.stderr.flush()

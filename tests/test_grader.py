@@ -1,42 +1,56 @@
-"""The grader, run on fixture solutions as a learner would run it.
+"""The grader, run on fixture folders as a mentor would run it.
 
-Each broken solution is the correct one in tests/fixtures/correct_hyphen
-with one typical mistake made in it; MISTAKES says which, and what the
-verdict on each task must be. Every solution is graded in a subprocess
-with `python3 -m pytest --solution-dir ... --report-json ...`, and the test
-reads the JSON verdict.
+Every fixture folder is graded from a temporary copy, in one run of
+`python3 -m grader` over the whole cohort (in parallel, as a mentor
+would): the correct folders (tests/fixtures), broken ones (the correct
+one with one typical mistake: MISTAKES), and hostile ones
+(tests/fixtures/hostile, see its README: ATTACKS), which are graded only
+where the sandbox can run. Each folder's verdict on every task is
+checked, then the table, the reports, and what the hostile folders must
+not have done. A few more runs check the `python3 -m pytest
+--solution-dir` way in, and the command's usage errors.
 """
-import concurrent.futures
+import csv
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
+import sysconfig
+import time
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import pytest
 
 from conftest import ROOT
+from grader import discover, sandbox
 
 FIXTURES = Path(__file__).resolve().parent / 'fixtures'
 CORRECT = FIXTURES / 'correct_hyphen'
-ALL_PASS: Dict[int, Optional[str]] = {n: None for n in range(5)}
+HOSTILE = FIXTURES / 'hostile'
+Verdict = Dict[int, Optional[str]]
+ALL_PASS: Verdict = {n: None for n in range(5)}
+
+
+def verdict(**failing: str) -> Verdict:
+    """Return a verdict: the tasks named (t1='...') fail, the rest pass.
+
+    Each failing task names a piece of its first message ('' for any).
+    """
+    result = dict(ALL_PASS)
+    result.update({int(name[1:]): part for name, part in failing.items()})
+    return result
 
 
 class Mistake(NamedTuple):
-    """One broken solution: edits to a correct one, and its verdict.
+    """One broken folder: edits to a correct one, and its verdict.
 
     edits are (file, old, new) replacements; new None deletes the file.
-    verdict maps each task to grade to None (it passes) or to a piece of
-    its first failure's message ('' for any message). Only those tasks
-    are graded (--task), to keep the run short: the ones the mistake
-    breaks, and one it does not, which must still pass.
     """
 
     edits: List[Tuple[str, str, Optional[str]]]
-    verdict: Dict[int, Optional[str]]
+    verdict: Verdict
     base: Path = CORRECT
 
 
@@ -44,83 +58,107 @@ TASKS = ('    tasks = [asyncio.create_task(wait_random(max_delay)) '
          'for _ in range(n)]\n')
 AS_COMPLETED = ('    for finished in asyncio.as_completed(tasks):\n'
                 '        bisect.insort(delays, await finished)\n')
+HANG = 'the test did not finish in time'
+TAMPERED = "the folder's code tampered with the grader"
 MISTAKES = {
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'
           '        bisect.insort(delays, await wait_random(max_delay))\n')],
-        {1: 'awaited each wait_random in turn: 1 of 5 sleepers',
-         2: 'should return the run time of wait_n over 5', 3: None}),
+        verdict(t1='awaited each wait_random in turn: 1 of 5 sleepers',
+                t2='should return the run time of wait_n over 5')),
     'sorted_call': Mistake(
         [('1-concurrent_coroutines.py', AS_COMPLETED,
           '    delays = sorted(await asyncio.gather(*tasks))\n')],
-        {0: None, 1: 'calls sort() or sorted() (line 1'}),
+        verdict(t1='calls sort() or sorted() (line 1')),
     'completion_order_only': Mistake(
         [('1-concurrent_coroutines.py', 'bisect.insort(delays, ',
           'delays.append(')],
-        {1: 'values out of order when the sleepers woke in reverse',
-         2: None}),
+        verdict(t1='values out of order when the sleepers woke in reverse')),
     'measure_total': Mistake(
         [('2-measure_runtime.py', 'return (time.perf_counter() - start) / n',
           'return time.perf_counter() - start')],
-        {1: None, 2: 'returned the total time'}),
+        verdict(t2='returned the total time')),
     'async_task_wait_random': Mistake(
         [('3-tasks.py', 'def task_wait_random', 'async def task_wait_random')],
-        {0: None, 3: 'must be a regular function', 4: ''}),
+        verdict(t3='must be a regular function', t4='')),
     'integer_delays': Mistake(
         [('0-basic_async_syntax.py', 'random.uniform(0, max_delay)',
           'random.randint(0, max_delay)')],
-        {0: 'should draw its delay once with random.uniform', 2: None}),
+        verdict(t0='should return the float from random.uniform, got',
+                t1='', t3='', t4='')),
     'missing_docstring': Mistake(
         [('0-basic_async_syntax.py',
           '    """Wait a random number of seconds up to max_delay and return '
           'it."""\n', '')],
-        {0: 'give wait_random a docstring', 3: None}),
+        verdict(t0='give wait_random a docstring')),
     'missing_shebang': Mistake(
         [('3-tasks.py', '#!/usr/bin/env python3\n', '')],
-        {3: 'should start with #!/usr/bin/env python3', 4: None}),
+        verdict(t3='should start with #!/usr/bin/env python3')),
     'hanging_coroutine': Mistake(
         [('1-concurrent_coroutines.py', '    return delays\n',
           '    await asyncio.Event().wait()\n    return delays\n')],
-        {1: 'did not finish in time', 2: 'did not finish in time',
-         4: None}),
+        verdict(t1=HANG, t2=HANG)),
     'syntax_error': Mistake(
         [('2-measure_runtime.py', 'def measure_time(n: int, max_delay: int)',
           'def measure_time(n: int, max_delay: int')],
-        {1: None, 2: '2-measure_runtime.py has a syntax error at line'}),
+        verdict(t2='2-measure_runtime.py has a syntax error at line')),
     'missing_file': Mistake(
         [('3-tasks.py', '', None)],
-        {0: None, 3: '3-tasks.py: file not found',
-         4: '3-tasks.py: file not found (imported by 4-tasks.py)'}),
+        verdict(t3='3-tasks.py: file not found',
+                t4='3-tasks.py: file not found (imported by 4-tasks.py)')),
     'missing_file_underscore': Mistake(
         [('3_tasks.py', '', None)],
-        {1: None, 4: '3_tasks.py: file not found (imported by 4_tasks.py)'},
+        verdict(t3='3_tasks.py: file not found',
+                t4='3_tasks.py: file not found (imported by 4_tasks.py)'),
         FIXTURES / 'variant_callbacks'),
     'os_exit': Mistake(
         [('3-tasks.py', '    return asyncio.create_task',
           '    import os\n    os._exit(0)\n    return asyncio.create_task')],
-        {0: None, 3: 'ended early (exit status 0)', 4: 'ended early'}),
+        verdict(t3='ended early (exit status 0)', t4='ended early')),
     'sys_exit': Mistake(
         [('2-measure_runtime.py', '    start = time.perf_counter()',
           '    import sys\n    sys.exit(0)\n    start = time.perf_counter()')],
-        {1: None, 2: 'SystemExit'}),
+        verdict(t2='SystemExit')),
 }
-SOLUTIONS = ['correct_hyphen', 'variant_callbacks', 'variant_wait'] + sorted(
-    MISTAKES)
+STYLES = {'correct_hyphen': ALL_PASS, 'variant_callbacks': ALL_PASS,
+          'variant_wait': ALL_PASS}
+ATTACKS: Dict[str, Verdict] = {
+    'ini_plugin_takeover': verdict(t1='awaited each', t2='', t4=''),
+    'repo_cov_settings': ALL_PASS,
+    'reference_standin': {n: 'is not defined in the folder (it comes from '
+                          for n in range(5)},
+    'rebind_grader_function': verdict(t1=TAMPERED, t2=TAMPERED),
+    'hook_forge': verdict(t1=TAMPERED, t2=TAMPERED),
+    'replace_sort_check': verdict(t1=TAMPERED, t2=TAMPERED),
+    'forged_records': verdict(t1=TAMPERED, t2=TAMPERED),
+    'detached_rewriter': verdict(t1='awaited each', t2=''),
+    'pipe_holder': ALL_PASS,
+    'ignore_sigalrm': verdict(t1='', t2=''),
+    'write_outside': ALL_PASS,
+    'lying_floats': verdict(t1='values out of order', t4='values out of '
+                                                         'order'),
+}
+SANDBOX = sandbox.find()[0] is not None
+if not SANDBOX and os.environ.get('GRADER_REQUIRE_SANDBOX'):
+    raise RuntimeError('GRADER_REQUIRE_SANDBOX is set but no sandbox can '
+                       'run: ' + sandbox.find()[1])
+EXPECTED: Dict[str, Verdict] = dict(STYLES, **{
+    name: mistake.verdict for name, mistake in MISTAKES.items()})
+if SANDBOX:
+    EXPECTED.update(ATTACKS)
+TIMEOUT = '1'  # per test phase; a hang costs this, three times at most
 
 
-def expected(name: str) -> Dict[int, Optional[str]]:
-    """Return the verdict solution name must get, per task graded."""
-    return MISTAKES[name].verdict if name in MISTAKES else ALL_PASS
-
-
-def build(name: str, scratch: Path) -> Path:
-    """Return the folder of solution name, making a broken one in scratch."""
-    if name not in MISTAKES:
-        return FIXTURES / name
-    folder = scratch / name
-    shutil.copytree(str(MISTAKES[name].base), str(folder))
-    for file, old, new in MISTAKES[name].edits:
+def build(name: str, cohort: Path) -> Path:
+    """Copy folder name into cohort, making a broken one from its edits."""
+    folder = cohort / name
+    source = HOSTILE / name if name in ATTACKS else FIXTURES / name
+    if name in MISTAKES:
+        source = MISTAKES[name].base
+    shutil.copytree(str(source), str(folder), symlinks=True)
+    for file, old, new in (MISTAKES[name].edits if name in MISTAKES
+                           else []):
         path = folder / file
         if new is None:
             path.unlink()
@@ -131,52 +169,57 @@ def build(name: str, scratch: Path) -> Path:
     return folder
 
 
-def grade(folder: Path, report: Path, tasks: List[int]) -> Dict[str, Any]:
-    """Grade folder as a learner would; return the JSON verdict.
-
-    The learner's usual spelling, `--solution-dir PATH`, makes pytest
-    start twice when PATH is outside this project (see pytest_cmdline_main
-    in conftest.py); sorted_call is graded that way, and the rest with
-    `--solution-dir=PATH`, which starts once and grades the same.
-    """
-    only = [arg for taskno in tasks for arg in ('--task', str(taskno))]
-    where = ['--solution-dir', str(folder)] if folder.name == 'sorted_call' \
-        else ['--solution-dir=' + str(folder)]
-    done = subprocess.run(
-        [sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider',
-         '--report-json', str(report), '--test-timeout', '1'] + where + only,
-        cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        universal_newlines=True, timeout=300,
+def run(args: List[str],
+        cwd: Path = ROOT) -> 'subprocess.CompletedProcess[str]':
+    """Run a Python command as a user would, from cwd; capture its output."""
+    return subprocess.run(
+        [sys.executable] + args, cwd=str(cwd), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, universal_newlines=True, timeout=300,
         env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1'))
-    verdict: Dict[str, Any] = json.loads(report.read_text(encoding='utf-8'))
-    verdict['exit_status'] = done.returncode
-    verdict['output'] = done.stdout
-    return verdict
+
+
+class Cohort(NamedTuple):
+    """The cohort graded in one run, and what that run left."""
+
+    folder: Path
+    report: Dict[str, Dict[str, Any]]
+    rows: Dict[str, Dict[str, str]]
+    output: str
+    status: int
+    ended: float
+    report_path: Path
 
 
 @pytest.fixture(scope='module')
-def verdicts() -> Iterator[Dict[str, Dict[str, Any]]]:
-    """Grade every fixture solution, two at a time, once for this module."""
-    with tempfile.TemporaryDirectory() as scratch:
-        folders = {name: build(name, Path(scratch)) for name in SOLUTIONS}
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            futures = {name: pool.submit(
-                grade, folder, Path(scratch) / (name + '.json'),
-                sorted(expected(name)))
-                for name, folder in folders.items()}
-            yield {name: future.result() for name, future in futures.items()}
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
+    """Grade every fixture folder in one run of python3 -m grader."""
+    scratch = tmp_path_factory.mktemp('cohort')
+    folder = scratch / 'cohort'
+    folder.mkdir()
+    for name in EXPECTED:
+        build(name, folder)
+    report, table = scratch / 'report.json', scratch / 'report.csv'
+    done = run(['-m', 'grader', str(folder), '--jobs', '2', '--test-timeout',
+                TIMEOUT, '--report-json', str(report), '--report-csv',
+                str(table)])
+    ended = time.monotonic()
+    folders = json.loads(report.read_text(encoding='utf-8'))['folders']
+    with open(str(table), encoding='utf-8') as lines:
+        rows = {Path(row['folder']).name: row for row in csv.DictReader(lines)}
+    yield Cohort(folder, {Path(entry['solution_dir']).name: entry
+                          for entry in folders}, rows, done.stdout,
+                 done.returncode, ended, report)
 
 
 pytestmark = pytest.mark.grader
 
 
-@pytest.mark.parametrize('name', SOLUTIONS)
-def test_verdict_per_task(verdicts: Dict[str, Dict[str, Any]],
-                          name: str) -> None:
-    verdict = verdicts[name]
-    assert sorted(verdict['tasks']) == [str(n) for n in sorted(expected(name))]
-    for taskno, part in expected(name).items():
-        task = verdict['tasks'][str(taskno)]
+@pytest.mark.parametrize('name', sorted(EXPECTED))
+def test_verdict_per_task(cohort: Cohort, name: str) -> None:
+    tasks = cohort.report[name]['tasks']
+    assert sorted(tasks) == [str(n) for n in range(5)], cohort.output
+    for taskno, part in EXPECTED[name].items():
+        task = tasks[str(taskno)]
         if part is None:
             assert task['status'] == 'passed', (
                 '{}: task {} should pass, failed with: {}'.format(
@@ -187,20 +230,181 @@ def test_verdict_per_task(verdicts: Dict[str, Dict[str, Any]],
             assert part in task['messages'][0], (
                 '{}: task {} failed with {!r}, expected {!r} in it'.format(
                     name, taskno, task['messages'][0], part))
-    all_passed = all(part is None for part in expected(name).values())
-    assert (verdict['exit_status'] == 0) == all_passed, (
-        '{}: exit status {}'.format(name, verdict['exit_status']))
+    assert cohort.report[name]['sandboxed'] == SANDBOX
 
 
-def test_summary_is_printed(verdicts: Dict[str, Dict[str, Any]]) -> None:
-    output = verdicts['sorted_call']['output']
-    assert 'task 0: passed (24 tests)' in output and \
-        'task 1: failed (1 of 40 tests): 1-concurrent_coroutines.py calls ' \
-        'sort() or sorted()' in output, output
+def test_table_reports_and_exit_status(cohort: Cohort) -> None:
+    passing = sorted(name for name, expected in EXPECTED.items()
+                     if all(part is None for part in expected.values()))
+    assert cohort.status == 1, cohort.output
+    assert '{} of {} folders passed every task'.format(
+        len(passing), len(EXPECTED)) in cohort.output, cohort.output
+    for name, entry in cohort.report.items():
+        line = [text for text in cohort.output.splitlines()
+                if text.startswith(name + ' ')]
+        statuses = [entry['tasks'][str(n)]['status'] for n in range(5)]
+        assert line and line[0].split()[1:6] == [
+            'pass' if status == 'passed' else 'FAIL'
+            for status in statuses], (name, line)
+        row = cohort.rows[name]
+        assert [row['task{}'.format(n)] for n in range(5)] == statuses
+        graded = sum(task['graded'] for task in entry['tasks'].values())
+        failed = sum(task['failed'] for task in entry['tasks'].values())
+        assert int(row['graded_failed']) == failed and int(
+            row['graded_passed']) <= graded - failed, row
 
 
-def test_extras_are_advice_not_failures(
-        verdicts: Dict[str, Dict[str, Any]]) -> None:
-    task = verdicts['correct_hyphen']['tasks']['1']
+def test_advice_is_never_a_failure(cohort: Cohort) -> None:
+    task = cohort.report['correct_hyphen']['tasks']['1']
     assert task['status'] == 'passed' and any(
         'when wait_n is cancelled' in advice for advice in task['advice'])
+
+
+@pytest.mark.skipif(not SANDBOX, reason='hostile folders need the sandbox')
+def test_hostile_folders_leave_no_trace(cohort: Cohort) -> None:
+    """No file was written outside, nothing outlived its folder, and the
+    report still holds the true verdicts after the detached process's
+    wait."""
+    time.sleep(max(0.0, 2.5 - (time.monotonic() - cohort.ended)))
+    report = json.loads(cohort.report_path.read_text(encoding='utf-8'))
+    assert {Path(entry['solution_dir']).name: entry for entry
+            in report['folders']} == cohort.report
+    places = [ROOT, Path(sysconfig.get_paths()['purelib']),
+              Path(os.__file__).parent, cohort.folder]
+    left = [str(path) for place in places
+            for path in place.rglob('HOSTILE_WAS_HERE')]
+    assert not left and not os.path.exists(
+        '/tmp/hostile_detached_was_here'), left
+    for name in ('pipe_holder', 'ignore_sigalrm'):
+        assert cohort.report[name]['seconds'] < 15, cohort.report[name]
+
+
+def test_pytest_route_grades_alike(tmp_path: Path) -> None:
+    """`--solution-dir PATH` (two words: pytest starts again from here)
+    prints a line per failing test, the verdicts, and exits 1."""
+    folder = build('sorted_call', tmp_path)
+    report = tmp_path / 'report.json'
+    done = run(['-m', 'pytest', '--solution-dir', str(folder), '--task', '0',
+                '--task', '1', '--report-json', str(report)], cwd=tmp_path)
+    assert done.returncode == 1, done.stdout
+    lines = done.stdout.splitlines()
+    assert 'task 0: passed (16 graded tests, 8 advice checks)' in lines
+    failed = [line for line in lines if line.startswith('FAILED ')]
+    assert failed == [
+        'FAILED tests/test_1_concurrent_coroutines.py::TestWaitN::'
+        'test_does_not_call_sort - 1-concurrent_coroutines.py calls sort() '
+        'or sorted() (line 18); insert each delay in its place as it '
+        'arrives instead'], done.stdout
+    assert 'Traceback' not in done.stdout and 'File "' not in done.stdout
+    tasks = json.loads(report.read_text(encoding='utf-8'))['tasks']
+    assert tasks['1']['status'] == 'failed'
+
+
+@pytest.mark.skipif(not SANDBOX, reason='hostile folders need the sandbox')
+def test_pytest_route_ignores_the_folders_settings(tmp_path: Path) -> None:
+    """A folder's pytest.ini names a plugin that forges reports; the run
+    started again from here grades it as it is, and nothing is forged."""
+    folder = build('ini_plugin_takeover', tmp_path)
+    report = tmp_path / 'report.json'
+    done = run(['-m', 'pytest', '--solution-dir', str(folder), '--task', '1',
+                '--report-json', str(report)], cwd=folder)
+    assert done.returncode == 1, done.stdout
+    tasks = json.loads(report.read_text(encoding='utf-8'))['tasks']
+    assert tasks['1']['status'] == 'failed', tasks
+
+
+@pytest.mark.parametrize('path, reason', [
+    ('missing', 'no such folder'), ('file.txt', 'not a folder'),
+    ('empty', 'no task file there')])
+def test_a_bad_solution_dir_is_one_line(tmp_path: Path, path: str,
+                                        reason: str) -> None:
+    (tmp_path / 'file.txt').write_text('x')
+    (tmp_path / 'empty').mkdir()
+    done = run(['-m', 'pytest', '--solution-dir=' + str(tmp_path / path)])
+    assert done.returncode == 4
+    assert [line for line in done.stdout.splitlines() if line.strip()] == [
+        'ERROR: --solution-dir {}: {}{}'.format(
+            tmp_path / path, reason, ' (expected 0-basic_async_syntax.py '
+            'or 0_basic_async_syntax.py)' if path == 'empty' else '')]
+
+
+def test_discovery(tmp_path: Path) -> None:
+    """Both namings, nested up to four levels below a path given, not
+    inside a found folder, and not deeper."""
+    made = []
+    for where, name in [('a', '0-basic_async_syntax.py'),
+                        ('b/c', '0_basic_async_syntax.py'),
+                        ('d/e/f/g', '0-basic_async_syntax.py'),
+                        ('a/inner', '0-basic_async_syntax.py'),
+                        ('h/i/j/k/l', '0-basic_async_syntax.py')]:
+        (tmp_path / where).mkdir(parents=True)
+        (tmp_path / where / name).write_text('')
+        made.append(str(tmp_path / where))
+    assert discover.folders([str(tmp_path)]) == made[:3]
+    assert discover.folders([made[0], str(tmp_path / 'b')]) == made[:2]
+    assert discover.folders([str(tmp_path / 'h' / 'i')]) == [made[4]]
+    assert discover.folders([str(tmp_path / 'h')]) == [made[4]]
+
+
+@pytest.mark.parametrize('args, message', [
+    (['nowhere'], 'nowhere: no such folder'),
+    (['EMPTY'], 'no folder with 0-basic_async_syntax.py'),
+    (['--jobs', '0'], 'argument --jobs/-j: 0 is below 1'),
+])
+def test_usage_errors_exit_4(tmp_path: Path, args: List[str],
+                             message: str) -> None:
+    (tmp_path / 'EMPTY').mkdir()
+    done = run(['-m', 'grader'] + args, cwd=tmp_path)
+    assert done.returncode == 4, done.stdout
+    assert message in done.stdout
+
+
+def test_a_hanging_folder_beside_a_correct_one(tmp_path: Path) -> None:
+    """A folder that runs out of time says so; the other is graded as
+    usual."""
+    hang = build('correct_hyphen', tmp_path / 'cohort')
+    hang.rename(tmp_path / 'cohort' / 'hang')
+    path = tmp_path / 'cohort' / 'hang' / '0-basic_async_syntax.py'
+    path.write_text(path.read_text(encoding='utf-8').replace(
+        'import random\n', 'import random\nimport signal\n'
+        'signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\n'
+        'while True:\n    pass\n'), encoding='utf-8')
+    build('correct_hyphen', tmp_path / 'cohort')
+    report = tmp_path / 'report.json'
+    done = run(['-m', 'grader', str(tmp_path / 'cohort'), '--folder-timeout',
+                '2', '--test-timeout', '1', '--report-json', str(report)])
+    folders = {Path(entry['solution_dir']).name: entry for entry in
+               json.loads(report.read_text(encoding='utf-8'))['folders']}
+    assert done.returncode == 1
+    assert folders['hang']['problem'] == 'the folder ran out of time (2 s)'
+    assert all(task['status'] == 'passed' for task in
+               folders['correct_hyphen']['tasks'].values()), done.stdout
+
+
+def test_exercism_results_json(tmp_path: Path) -> None:
+    """Every field of Exercism's results.json, version 3."""
+    folder = build('measure_total', tmp_path)
+    results = tmp_path / 'results.json'
+    done = run(['-m', 'grader', str(folder), '--task', '2', '--task', '3',
+                '--results-json', str(results)])
+    assert done.returncode == 1, done.stdout
+    data = json.loads(results.read_text(encoding='utf-8'))
+    assert sorted(data) == ['message', 'status', 'tests', 'version']
+    assert data['version'] == 3 and data['status'] == 'fail'
+    assert data['message'] is None
+    tests = data['tests']
+    assert [test['task_id'] for test in tests] == sorted(
+        test['task_id'] for test in tests) and {2, 3} == {
+        test['task_id'] for test in tests}
+    for test in tests:
+        assert sorted(test) == ['message', 'name', 'output', 'status',
+                                'task_id', 'test_code']
+        assert test['status'] in ('pass', 'fail')
+        assert isinstance(test['name'], str) and test['name']
+        assert isinstance(test['test_code'], str) and test['test_code']
+        assert not test['test_code'].startswith(('def ', '@'))
+        assert test['output'] is None or len(test['output']) <= 500
+        assert (test['message'] is None) == (test['status'] == 'pass')
+    failing = [test for test in tests if test['status'] == 'fail']
+    assert failing and 'returned the total time' in failing[0]['message']
+    assert failing[0]['name'] == 'returns the time of wait n over n'
