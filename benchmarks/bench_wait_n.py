@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 wait_n = __import__('1_concurrent_coroutines').wait_n
 collect_ascending = __import__('1_concurrent_coroutines').collect_ascending
 task_wait_n = __import__('4_tasks').task_wait_n
+from grader.arguments import count, positive  # noqa: E402
 
 Contender = Callable[[int, float], Awaitable[List[float]]]
 
@@ -177,16 +178,22 @@ def new_loop(kind: str) -> asyncio.AbstractEventLoop:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the benchmark, print the table, write JSON if asked."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--sizes', type=int, nargs='+',
-                        default=[10 ** 2, 10 ** 3, 10 ** 4, 10 ** 5])
-    parser.add_argument('--max-delay', type=float, default=0.2)
-    parser.add_argument('--rounds', type=int,
+    parser.add_argument('--sizes', type=count, nargs='+', metavar='N',
+                        default=[10 ** 2, 10 ** 3, 10 ** 4, 10 ** 5],
+                        help='the numbers of waits to time (default 100 '
+                             '1000 10000 100000)')
+    parser.add_argument('--max-delay', type=positive, default=0.2,
+                        metavar='S', help='the longest delay in seconds '
+                                          '(default 0.2)')
+    parser.add_argument('--rounds', type=count, metavar='R',
                         help='rounds per size (default 5; 3 from 10**5 up)')
     parser.add_argument('--gc', action='store_true',
                         help='keep the garbage collector on in timed runs')
     parser.add_argument('--loop', choices=['asyncio', 'uvloop'],
-                        default='asyncio')
-    parser.add_argument('--json', metavar='FILE')
+                        default='asyncio',
+                        help='the event loop to time on (default asyncio)')
+    parser.add_argument('--json', metavar='FILE',
+                        help='also write the results to FILE as JSON')
     parser.add_argument('--unchecked', action='store_true',
                         help="also time wait_n's ordering without its "
                              'argument checks')

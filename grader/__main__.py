@@ -12,31 +12,9 @@ import sys
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from grader import ROOT, discover, engine, report
+from grader.arguments import count, positive
 
 USAGE_ERROR = 4
-
-
-def positive(text: str) -> float:
-    """Parse a number of seconds above zero, for argparse."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError('{!r} is not a number'.format(text))
-    if not value > 0:
-        raise argparse.ArgumentTypeError('{} is not above 0'.format(text))
-    return value
-
-
-def count(text: str) -> int:
-    """Parse a whole number of at least 1, for argparse."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError('{!r} is not a whole number'
-                                         .format(text))
-    if value < 1:
-        raise argparse.ArgumentTypeError('{} is below 1'.format(text))
-    return value
 
 
 class Parser(argparse.ArgumentParser):

@@ -32,3 +32,29 @@ def test_benchmark_reports_every_contender(tmp_path: Path) -> None:
     for row in results:
         assert row['median_s'] > 0 and row['peak_rss_mib'] >= 0, row
         assert '{:>7}  {:<12}'.format(50, row['contender']) in done.stdout
+
+
+def test_grader_benchmark_reports_each_job_count(tmp_path: Path) -> None:
+    report = tmp_path / 'bench.json'
+    done = subprocess.run(
+        [sys.executable, str(ROOT / 'benchmarks' / 'bench_grader.py'),
+         '--folders', '2', '--jobs', '1', '2', '--json', str(report)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True, timeout=120)
+    assert done.returncode == 0, done.stdout
+    rows = json.loads(report.read_text(encoding='utf-8'))['results']
+    assert [(row['jobs'], row['folders']) for row in rows] == [(1, 2),
+                                                               (2, 2)]
+    for row in rows:
+        assert row['wall_s'] > 0 and row['folders_per_s'] > 0, row
+
+
+@pytest.mark.parametrize('option', ['--rounds 0', '--sizes -5', '--sizes 0',
+                                    '--max-delay 0'])
+def test_benchmark_rejects_a_bad_option(option: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / 'benchmarks' / 'bench_wait_n.py')] +
+        option.split(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        universal_newlines=True, timeout=60)
+    assert done.returncode == 2 and 'error: argument {}:'.format(
+        option.split()[0]) in done.stdout, done.stdout

@@ -1,0 +1,26 @@
+"""Argument types for the command lines here: argparse turns a bad value
+into a one-line usage error naming the option."""
+import argparse
+
+
+def positive(text: str) -> float:
+    """Parse a number of seconds above zero, for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('{!r} is not a number'.format(text))
+    if not value > 0:
+        raise argparse.ArgumentTypeError('{} is not above 0'.format(text))
+    return value
+
+
+def count(text: str) -> int:
+    """Parse a whole number of at least 1, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('{!r} is not a whole number'
+                                         .format(text))
+    if value < 1:
+        raise argparse.ArgumentTypeError('{} is below 1'.format(text))
+    return value
