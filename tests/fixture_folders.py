@@ -123,6 +123,8 @@ ATTACKS: Dict[str, Verdict] = {
     'lying_floats': verdict(t1='values out of order', t4='values out of '
                                                          'order'),
 }
+
+
 def build(name: str, cohort: Path) -> Path:
     """Copy folder name into cohort, making a broken one from its edits."""
     folder = cohort / name
