@@ -14,6 +14,7 @@ VirtualClockLoop is a real event loop whose clock jumps ahead instead of
 blocking, so the main files run with the real asyncio.sleep in a few
 milliseconds; run_main_file() runs one of them that way.
 """
+import _random
 import asyncio
 import itertools
 import os
@@ -24,12 +25,15 @@ import signal
 import sys
 import tempfile
 import time
+import timeit
 import traceback
 from typing import (Any, Callable, Iterable, Iterator, List, Optional,
                     Sequence, Tuple, Union)
 
 real_sleep = asyncio.sleep
 real_uniform = random.uniform
+real_random = random.random
+real_seed = random.seed
 
 Order = Union[str, Callable[[List['Sleeper']], List['Sleeper']]]
 
@@ -54,6 +58,9 @@ class FakeTime:
     same every run), 'hold' (never: the test cancels them), or a function
     that reorders the list of Sleepers. fail_on names call indexes whose
     sleep raises RuntimeError instead of returning, to test failures.
+    tick is virtual time every sleep takes beyond its delay (as a real
+    sleep overshoots), so that a run's time is not just its delays; reads
+    counts the clock readings.
     """
 
     def __init__(self, order: Order = 'deadline', seed: int = 0,
@@ -67,6 +74,8 @@ class FakeTime:
         self.tasks: List[Optional['asyncio.Task[Any]']] = []
         self.pending: List[Sleeper] = []
         self.max_in_flight = 0
+        self.reads = 0
+        self.tick = 0.0
         self._rng = random.Random(seed)
         self._quiet = 0
         self._armed = False
@@ -74,7 +83,8 @@ class FakeTime:
     async def sleep(self, delay: float, result: Any = None) -> Any:
         """Park the caller until the scheduler wakes it, then return result."""
         loop = asyncio.get_event_loop()
-        sleeper = Sleeper(len(self.slept), delay, self.now + max(delay, 0),
+        deadline = self.now + max(delay, 0) + self.tick
+        sleeper = Sleeper(len(self.slept), delay, deadline,
                           loop.create_future())
         self.slept.append(delay)
         self.tasks.append(asyncio.current_task())
@@ -124,10 +134,12 @@ class FakeTime:
 
     def clock(self) -> float:
         """Return the virtual time in seconds, as perf_counter would."""
+        self.reads += 1
         return self.now
 
     def clock_ns(self) -> int:
         """Return the virtual time in nanoseconds, as perf_counter_ns would."""
+        self.reads += 1
         return int(self.now * 1e9)
 
 
@@ -138,29 +150,52 @@ async def settle(rounds: int = 20) -> None:
 
 
 class FakeRandom:
-    """A stand-in for random.uniform that returns chosen fractions.
+    """A stand-in for every draw of the random module.
 
-    Each call returns a + f * (b - a) for the next fraction f, so the value
-    always lies in the range asked for, and records the (a, b) it was given.
-    Fractions repeat when they run out; after reseed(seed) they come from
-    a seeded generator instead, for tests that need many distinct values.
+    It is patched in as the generator's random() (see patch), which
+    uniform() and the rest call too, so a delay drawn as uniform(0, m),
+    random() * m, m * random() or with a Random() instance of its own is
+    exactly f * m for the fraction f it drew. Each fraction is recorded in
+    draws, and every seed given (seed(0), Random(0)) in seeds. Fractions
+    repeat when they run out; after reseed(seed) they come from a seeded
+    generator instead, for tests that need many distinct values.
     """
 
     def __init__(self, fractions: Sequence[float] = (
             0.7, 0.1, 0.95, 0.3, 0.55, 0.05, 0.8, 0.45, 0.2, 0.65)) -> None:
-        """Start with no call recorded."""
-        self.calls: List[Tuple[float, float]] = []
+        """Start with no draw recorded."""
+        self.draws: List[float] = []
+        self.seeds: List[Any] = []
         self._fractions: Iterator[float] = itertools.cycle(fractions)
 
+    def use(self, fractions: Sequence[float]) -> None:
+        """Draw the given fractions from now on, in turn."""
+        self._fractions = itertools.cycle(fractions)
+
     def reseed(self, seed: int) -> None:
-        """Draw the following fractions from random.Random(seed)."""
-        rng = random.Random(seed)
+        """Draw the following fractions from a generator seeded with seed."""
+        rng = _random.Random(seed)  # the C generator: never patched
         self._fractions = iter(rng.random, None)
 
+    def random(self, *_: Any) -> float:
+        """Record and return the next fraction, in [0, 1)."""
+        value = next(self._fractions)
+        self.draws.append(value)
+        return value
+
+    def seed(self, *args: Any, **kwargs: Any) -> None:
+        """Record a seed given explicitly; Random() seeds with None."""
+        value = args[0] if args else kwargs.get('a')
+        if value is not None:
+            self.seeds.append(value)
+
     def uniform(self, a: float, b: float) -> float:
-        """Record (a, b) and return the next value in [a, b]."""
-        self.calls.append((a, b))
-        return a + next(self._fractions) * (b - a)
+        """Return a value in [a, b] as random.uniform does."""
+        return a + (b - a) * self.random()
+
+    def drawn(self, high: float) -> List[float]:
+        """Return what each draw so far gives as a delay in [0, high]."""
+        return [fraction * high for fraction in self.draws]
 
 
 class FakeTimeModule:
@@ -221,12 +256,14 @@ def run_main_file(path: str) -> None:
 Run = Tuple[Optional[int], str, str]
 
 
-def run_main_forked(path: str, timeout: float) -> Run:
+def run_main_forked(path: str, timeout: float,
+                    prepare: Callable[[], None] = lambda: None) -> Run:
     """Run a main file in a forked copy of this process, on a virtual clock.
 
     Forking costs a few milliseconds where a new interpreter costs tens
     (importing asyncio alone takes most of that), and the copy starts
-    with nothing patched, as a script would. Return the exit status (None
+    with nothing patched, as a script would; prepare runs in the copy
+    first. Return the exit status (None
     if it ran out of time and was killed), what it printed, and its error
     output.
     """
@@ -243,6 +280,7 @@ def run_main_forked(path: str, timeout: float) -> Run:
                 sys.stderr = open(2, 'w', closefd=False)
                 os.chdir(os.path.dirname(path))
                 sys.argv = [path]
+                prepare()
                 run_main_file(path)
                 status = 0
             except SystemExit as error:
@@ -293,24 +331,39 @@ REAL_CLOCKS = [getattr(time, name) for name in CLOCKS]
 
 
 def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
-          modules: Iterable[Any]) -> None:
-    """Patch the fakes into the asyncio, random and time modules, and modules.
+          modules: Iterable[Any], every_clock: bool = False) -> None:
+    """Patch the fakes into asyncio, random, time and the given modules.
 
     setattr is a monkeypatch's, so everything is undone after the test.
-    The given modules are patched through any name they bound directly
-    (from asyncio import sleep), so the fakes take effect however the
-    code spells its calls.
+    asyncio.sleep becomes the fake sleep; the random generator's random()
+    and seed() (the class's, and the module's own functions) become the
+    fake's, so every way of drawing goes through it; the clocks of the
+    time module and timeit.default_timer read the virtual clock. The
+    given modules are patched through any name they bound directly (from
+    asyncio import sleep, from time import monotonic), so the fakes take
+    effect however the code spells its calls. time.monotonic, which the
+    event loop itself reads, is faked only if every_clock is true (when
+    no test needs the loop's own timers).
     """
     fake_time_module = FakeTimeModule(fakes.time)
+    draw = fakes.random.random
     setattr(asyncio, 'sleep', fakes.time.sleep)
-    setattr(random, 'uniform', fakes.random.uniform)
-    setattr(time, 'perf_counter', fakes.time.clock)
-    setattr(time, 'time', fakes.time.clock)
+    for cls in (random.Random, random.SystemRandom):
+        setattr(cls, 'random', lambda rng: draw())
+    setattr(random.Random, 'seed',
+            lambda rng, *args, **kwargs: fakes.random.seed(*args, **kwargs))
+    setattr(random, 'random', draw)
+    setattr(random, 'seed', fakes.random.seed)
+    clocks = [name for name in CLOCKS if every_clock or 'monotonic' not in
+              name]
+    for name in clocks:
+        setattr(time, name, getattr(fake_time_module, name))
+    setattr(timeit, 'default_timer', fakes.time.clock)
     replacements = [(real_sleep, fakes.time.sleep),
-                    (real_uniform, fakes.random.uniform),
+                    (real_random, draw), (real_seed, fakes.random.seed),
                     (time, fake_time_module)] + [
         (real, getattr(fake_time_module, name))
-        for real, name in zip(REAL_CLOCKS, CLOCKS)]
+        for real, name in zip(REAL_CLOCKS, CLOCKS) if name in clocks]
     for module in modules:
         for name, value in list(vars(module).items()):
             for real, replacement in replacements:

@@ -10,11 +10,11 @@ import inspect
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import pytest
 
-from grader import ROOT, TASK_FUNCTIONS, TASK_MODULES, one_line
+from grader import ROOT, TASK_FUNCTIONS, TASK_MODULES, one_line, reference
 
 
 class SolutionError(Exception):
@@ -136,6 +136,28 @@ class Solution:
                 path.name, error.lineno, error.msg)
         return '{} could not be imported: {}'.format(path.name,
                                                      one_line(error))
+
+    def stand_in(self, taskno: int,
+                 setattr: Callable[[Any, str, Any], None]) -> None:
+        """Put the reference's functions in place of earlier tasks' own.
+
+        For each task before taskno that has a reference (0, 1 and 3) and
+        whose module imported, every name in the folder's modules that
+        binds that task's function is set to the reference's function.
+        """
+        for earlier in range(taskno):
+            name = TASK_FUNCTIONS[earlier]
+            ours = getattr(reference, name, None)
+            try:
+                theirs = getattr(self.module(earlier), name, None)
+            except SolutionError:
+                continue
+            if ours is None or theirs is None:
+                continue
+            for module in self.loaded():
+                for attr, value in list(vars(module).items()):
+                    if value is theirs:
+                        setattr(module, attr, ours)
 
     def loaded(self) -> List[ModuleType]:
         """Return the folder's task modules imported so far."""

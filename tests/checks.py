@@ -7,10 +7,15 @@ files, the bad-input tables, and reading a module's source.
 """
 import ast
 import asyncio
+import builtins
 import contextlib
+import inspect
+import os
+import sys
 from pathlib import Path
-from typing import (Any, Callable, Coroutine, Dict, Iterator, List, Sequence,
-                    Tuple, Type, TypeVar)
+from types import FrameType
+from typing import (Any, Callable, Coroutine, Dict, Iterator, List, Optional,
+                    Sequence, Tuple, Type, TypeVar)
 
 import pytest
 
@@ -59,12 +64,15 @@ def run_main(solution: Solution, taskno: int) -> List[str]:
 
     The file runs in a forked copy of the test process, from the solution
     folder, with the real asyncio.sleep; only the clock is virtual, so a
-    15 s wait takes no real time.
+    15 s wait takes no real time. The earlier tasks' functions are the
+    reference's there too, so that the file tests this task alone.
     """
     path = solution.main_path(taskno)
     if not path.exists() and solution.directory != ROOT:
         pytest.skip('{} is not in the folder'.format(path.name))
-    status, out, err = fakes.run_main_forked(str(path), timeout=30)
+    status, out, err = fakes.run_main_forked(
+        str(path), timeout=30,
+        prepare=lambda: solution.stand_in(taskno, setattr))
     errors = err.strip().splitlines() or ['no error output']
     assert status == 0, '{} failed with exit status {}: {}'.format(
         path.name, 'none (it ran out of time)' if status is None else status,
@@ -103,6 +111,46 @@ def plain_floats(name: str, value: object) -> List[float]:
     return [float.__float__(item) for item in values]
 
 
+def plural(count: int, noun: str) -> str:
+    """Return '1 value' or '2 values'."""
+    return '{} {}{}'.format(count, noun, '' if count == 1 else 's')
+
+
+OURS = (str(Path(fakes.__file__).parent) + os.sep,
+        str(Path(__file__).parent) + os.sep)
+
+
+@contextlib.contextmanager
+def sort_calls_at_run_time() -> Iterator[List[str]]:
+    """Record every sorted() or list.sort() call made in the block.
+
+    A profile function sees each call of a built-in function, whatever
+    name or route reached it (an alias, getattr, a helper module,
+    heapq.nsmallest); only the calls from this project's own code (the
+    fakes, the tests) are left out. Each is recorded as file:line.
+    """
+    found: List[str] = []
+
+    def profile(frame: FrameType, event: str, arg: Any) -> None:
+        """Note a call of sorted or of a list's sort method."""
+        if event != 'c_call':
+            return
+        if arg is builtins.sorted or getattr(arg, '__name__', '') == 'sort' \
+                and isinstance(getattr(arg, '__self__', None), list):
+            where = frame.f_code.co_filename
+            if not where.startswith(OURS):
+                found.append('{}() at {}:{}'.format(
+                    'sorted' if arg is builtins.sorted else 'sort',
+                    os.path.basename(where), frame.f_lineno))
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        yield found
+    finally:
+        sys.setprofile(previous)
+
+
 def descents(values: Sequence[float]) -> int:
     """Count the places where a value is smaller than the one before it."""
     return sum(1 for a, b in zip(values, values[1:]) if b < a)
@@ -127,6 +175,84 @@ def retry_on_system_error(action: Callable[[], T]) -> T:
 def parse(source: str) -> ast.Module:
     """Parse Python source into its syntax tree."""
     return retry_on_system_error(lambda: ast.parse(source))
+
+
+BUILTIN_GENERICS = {'list', 'dict', 'set', 'frozenset', 'tuple', 'type'}
+ASYNCIO_GENERICS = {'Task', 'Future', 'Queue', 'PriorityQueue',
+                    'LifoQueue'}
+ASYNCIO_NEWER = {'to_thread': '3.9', 'TaskGroup': '3.11', 'timeout': '3.11',
+                 'timeout_at': '3.11', 'Runner': '3.11', 'Barrier': '3.11',
+                 'eager_task_factory': '3.12', 'QueueShutDown': '3.13'}
+
+
+def py37_problems(source: str) -> List[str]:
+    """Return what in source would fail on Python 3.7, each with its line.
+
+    Syntax newer than 3.7 (checked by parsing as 3.7 would, on Python 3.8
+    and newer); annotations that are evaluated when the code runs (those
+    of functions, and of module and class variables, unless the module
+    has `from __future__ import annotations`) that subscript a built-in
+    type or an asyncio class (Python 3.9) or join types with | (3.10);
+    and asyncio functions and classes newer than 3.7.
+    """
+    if sys.version_info >= (3, 8):
+        try:
+            ast.parse(source, feature_version=(3, 7))
+        except SyntaxError as error:
+            return ['{} at line {}'.format(error.msg, error.lineno)]
+    tree = parse(source)
+    problems: List[str] = []
+    lazy = any(isinstance(node, ast.ImportFrom) and node.module ==
+               '__future__' and any(alias.name == 'annotations'
+                                    for alias in node.names)
+               for node in tree.body)
+    annotations: List[ast.expr] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            every = getattr(args, 'posonlyargs', []) + args.args + \
+                args.kwonlyargs + [arg for arg in (args.vararg, args.kwarg)
+                                   if arg is not None]
+            annotations += [arg.annotation for arg in every
+                            if arg.annotation is not None]
+            if node.returns is not None:
+                annotations.append(node.returns)
+        elif isinstance(node, (ast.Module, ast.ClassDef)):
+            annotations += [item.annotation for item in node.body
+                            if isinstance(item, ast.AnnAssign)]
+    for annotation in [] if lazy else annotations:
+        for part in ast.walk(annotation):
+            problem = too_new(part)
+            if problem:
+                problems.append('{} at line {} (needs Python {})'.format(
+                    *problem, part.lineno))  # type: ignore
+    for node in ast.walk(tree):
+        name = node.attr if isinstance(node, ast.Attribute) and isinstance(
+            node.value, ast.Name) and node.value.id == 'asyncio' else None
+        names = [alias.name for alias in node.names] if isinstance(
+            node, ast.ImportFrom) and node.module == 'asyncio' else [name]
+        for found in names:
+            if found in ASYNCIO_NEWER:
+                problems.append('asyncio.{} at line {} (needs Python {})'
+                                .format(found, getattr(node, 'lineno', 0),
+                                        ASYNCIO_NEWER[found]))
+    return problems
+
+
+def too_new(node: ast.AST) -> Optional[Tuple[str, str]]:
+    """Return what an annotation's node needs and which Python, or None."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return 'X | Y in an annotation', '3.10'
+    if not isinstance(node, ast.Subscript):
+        return None
+    value = node.value
+    if isinstance(value, ast.Name) and value.id in BUILTIN_GENERICS:
+        return '{}[...]'.format(value.id), '3.9'
+    if isinstance(value, ast.Attribute) and isinstance(
+            value.value, ast.Name) and value.value.id == 'asyncio' and \
+            value.attr in ASYNCIO_GENERICS:
+        return 'asyncio.{}[...]'.format(value.attr), '3.9'
+    return None
 
 
 def sort_calls(path: Path) -> List[str]:
@@ -160,21 +286,30 @@ class WaitNContract:
         """Return the name of the function under test and the function."""
         raise NotImplementedError
 
-    @pytest.mark.asyncio
-    async def test_all_waits_are_in_flight_at_once(
-            self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
+    def test_is_a_coroutine_function(
+            self, subject: Tuple[str, WaitN]) -> None:
         name, wait_n = subject
-        await wait_n(5, 3)
-        assert fake.time.max_in_flight == 5, (
-            '{} awaited each wait_random in turn: {} of 5 sleepers was in '
-            'flight at once; create all the tasks before awaiting any'
-            .format(name, fake.time.max_in_flight))
+        assert inspect.iscoroutinefunction(wait_n), (
+            '{} should be a coroutine (async def) that awaits the waits; '
+            'it is a plain function'.format(name))
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize('n', [5, 2000])
+    async def test_all_waits_are_in_flight_at_once(
+            self, subject: Tuple[str, WaitN], fake: Fakes, n: int) -> None:
+        name, wait_n = subject
+        await wait_n(n, 3)
+        assert fake.time.max_in_flight == n, (
+            '{}({}, 3) had at most {} of its {} waits in flight at once; '
+            'create all the tasks before awaiting any'.format(
+                name, n, fake.time.max_in_flight, n))
 
     @pytest.mark.asyncio
     async def test_takes_the_longest_delay_not_the_sum(
             self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
         name, wait_n = subject
         await wait_n(10, 7)
+        assert fake.time.slept, '{}(10, 7) never slept'.format(name)
         assert fake.time.now == max(fake.time.slept), (
             '{}(10, 7) took {:.2f} virtual seconds; running the waits '
             'together should take only the longest, {:.2f}'.format(
@@ -190,36 +325,59 @@ class WaitNContract:
         fake.time.order = order
         fake.random.reseed(n)
         delays = plain_floats(name, await wait_n(n, 5))
-        assert len(delays) == n, '{}({}, 5) returned {} values'.format(
-            name, n, len(delays))
+        assert len(delays) == n, '{}({}, 5) returned {}'.format(
+            name, n, plural(len(delays), 'value'))
         assert descents(delays) == 0, (
-            '{} returned {} values out of order when the sleepers woke in '
-            '{} order; keep the list ordered as results arrive, completion '
-            'order alone is not enough'.format(name, descents(delays), order))
+            '{} returned {} out of order when the sleepers woke in {} '
+            'order; keep the list ordered as results arrive, completion '
+            'order alone is not enough'.format(
+                name, plural(descents(delays), 'value'), order))
         assert sorted(delays) == sorted(fake.time.slept), (
             '{} returned {} but the delays slept were {}'.format(
                 name, delays, fake.time.slept))
 
     @pytest.mark.asyncio
-    @pytest.mark.parametrize('n', [0, 1, 7])
+    async def test_keeps_equal_delays(
+            self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
+        name, wait_n = subject
+        fake.random.use([0.5, 0.2, 0.5, 0.5, 0.2])
+        delays = plain_floats(name, await wait_n(5, 4))
+        assert delays == [0.8, 0.8, 2.0, 2.0, 2.0], (
+            '{}(5, 4) returned {} for the delays {}; keep every delay, '
+            'equal ones too'.format(name, delays, fake.time.slept))
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize('n', [0, 1, 7, 2000])
     async def test_returns_one_delay_per_wait(
             self, subject: Tuple[str, WaitN], fake: Fakes, n: int) -> None:
         name, wait_n = subject
         delays = plain_floats(name, await wait_n(n, 4))
         assert len(delays) == n == len(fake.time.slept), (
-            '{}({}, 4) returned {} delays after {} sleeps'.format(
-                name, n, len(delays), len(fake.time.slept)))
+            '{}({}, 4) returned {} after {}'.format(
+                name, n, plural(len(delays), 'delay'),
+                plural(len(fake.time.slept), 'sleep')))
 
     @pytest.mark.asyncio
     async def test_passes_max_delay_through(
             self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
         name, wait_n = subject
         delays = plain_floats(name, await wait_n(4, 7))
-        assert fake.random.calls == [(0, 7)] * 4, (
-            '{}(4, 7) should draw each delay with random.uniform(0, 7); '
-            'the calls were {}'.format(name, fake.random.calls))
-        assert all(isinstance(delay, float) for delay in delays), (
-            '{} should return the float delays, got {}'.format(name, delays))
+        assert sorted(delays) == sorted(fake.random.drawn(7)), (
+            '{}(4, 7) returned {}, not the 4 delays that wait_random(7) drew '
+            '({}); pass max_delay on to each wait'.format(
+                name, delays, sorted(fake.random.drawn(7))))
+
+    @pytest.mark.asyncio
+    async def test_does_not_sort_at_run_time(
+            self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
+        name, wait_n = subject
+        fake.time.order = 'shuffle'
+        fake.random.reseed(5)
+        with sort_calls_at_run_time() as found:
+            await wait_n(50, 5)
+        assert not found, (
+            '{} sorts at run time ({}); insert each delay in its place as '
+            'it arrives instead'.format(name, ', '.join(found[:3])))
 
     def test_does_not_call_sort(self, solution: Solution) -> None:
         path = solution.path(self.taskno)

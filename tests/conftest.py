@@ -85,16 +85,21 @@ def solution(request: pytest.FixtureRequest) -> Solution:
 @pytest.fixture
 def fake(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
          solution: Solution) -> Iterator[Fakes]:
-    """Patch asyncio.sleep, random.uniform and the clocks with fakes.
+    """Patch asyncio.sleep, the random draws and the clocks with fakes.
 
     The test's own task module is imported first (with whatever it imports
-    in turn), so that the names it bound can be patched too.
+    in turn), so that the names it bound can be patched too, and the
+    earlier tasks' functions are replaced by the reference's, so that the
+    test judges this task's code alone.
     """
     marker = request.node.get_closest_marker('task')
-    if marker is not None:
-        solution.module(marker.kwargs['taskno'])
+    taskno = None if marker is None else marker.kwargs['taskno']
+    if taskno is not None:
+        solution.module(taskno)
+        solution.stand_in(taskno, monkeypatch.setattr)
     fakes = Fakes()
-    patch(monkeypatch.setattr, fakes, solution.loaded())
+    patch(monkeypatch.setattr, fakes, solution.loaded(),
+          every_clock=taskno == 2)
     yield fakes
 
 

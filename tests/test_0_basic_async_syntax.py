@@ -20,22 +20,42 @@ def test_wait_random_is_a_coroutine_function(task: ModuleType) -> None:
         'wait_random must be defined with async def')
 
 
+def drawn(fake: Fakes, max_delay: float) -> str:
+    """Say what the draws were, for a message."""
+    return ', '.join('{:g}'.format(value)
+                     for value in fake.random.drawn(max_delay)) or 'none'
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize('max_delay', [0, 1, 5, 7.5, 15])
 async def test_returns_the_delay_it_drew_and_slept(
         task: ModuleType, fake: Fakes, max_delay: float) -> None:
     delay = await task.wait_random(max_delay)
     assert isinstance(delay, float), (
-        'wait_random should return the float from random.uniform, got {!r}'
-        .format(delay))
+        'wait_random should return the float it drew with random.uniform, '
+        'got {!r}'.format(delay))
     delay = float.__float__(delay)  # never the subclass's own comparisons
-    assert fake.random.calls == [(0, max_delay)], (
-        'wait_random({}) should draw its delay once with random.uniform(0, '
-        '{}); the calls were {}'.format(max_delay, max_delay,
-                                        fake.random.calls))
+    assert delay in fake.random.drawn(max_delay), (
+        'wait_random({}) returned {!r}, not a delay drawn from the random '
+        'module in [0, {}] (the draws would give {}); return '
+        'random.uniform(0, max_delay)'.format(
+            max_delay, delay, max_delay, drawn(fake, max_delay)))
     assert fake.time.slept == [delay], (
         'wait_random returned {!r} but slept {}; await asyncio.sleep with '
         'the delay you return'.format(delay, fake.time.slept))
+
+
+@pytest.mark.asyncio
+async def test_draws_afresh_on_every_call(task: ModuleType,
+                                          fake: Fakes) -> None:
+    delays = [float.__float__(await task.wait_random(5)) for _ in range(3)]
+    assert not fake.random.seeds, (
+        'wait_random seeds the random generator (with {!r}), so every delay '
+        'is the same; never seed it'.format(fake.random.seeds[0]))
+    assert len(set(delays)) == 3 and delays == [
+        delay for delay in delays if delay in fake.random.drawn(5)], (
+        'three calls of wait_random(5) returned {}; draw a new delay on '
+        'every call'.format(delays))
 
 
 @pytest.mark.asyncio
@@ -44,10 +64,10 @@ async def test_default_max_delay_is_10(task: ModuleType, fake: Fakes) -> None:
         'max_delay'].default
     assert default == 10, (
         'max_delay should default to 10, not {!r}'.format(default))
-    await task.wait_random()
-    assert fake.random.calls == [(0, 10)], (
-        'wait_random() should draw from random.uniform(0, 10); the calls '
-        'were {}'.format(fake.random.calls))
+    delay = await task.wait_random()
+    assert float.__float__(delay) in fake.random.drawn(10), (
+        'wait_random() should draw its delay in [0, 10]; it returned {!r}'
+        .format(delay))
 
 
 @pytest.mark.asyncio

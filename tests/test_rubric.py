@@ -8,7 +8,7 @@ from typing import List, Union
 import pycodestyle
 import pytest
 
-from checks import parse, retry_on_system_error
+from checks import parse, plural, py37_problems, retry_on_system_error
 from conftest import Solution
 from grader import TASK_MODULES
 
@@ -97,9 +97,37 @@ def test_functions_are_annotated(solution: Solution, taskno: int) -> None:
 
 @pytest.mark.parametrize('taskno', TASKS)
 def test_is_pycodestyle_clean(solution: Solution, taskno: int) -> None:
+    """pycodestyle 2.5.0's verdict (the exercise's checker), on any Python."""
     read(solution, taskno)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         errors = retry_on_system_error(
             pycodestyle.Checker(str(solution.path(taskno))).check_all)
-    assert errors == 0, 'pycodestyle found:\n{}'.format(out.getvalue())
+    findings = out.getvalue().splitlines()
+    assert errors == 0, '{} ({} in all)'.format(
+        first_finding(findings[0]) if findings else 'pycodestyle failed',
+        plural(errors, 'finding'))
+
+
+def first_finding(line: str) -> str:
+    """Turn pycodestyle's 'path:row:col: code text' into 'file:row: ...'."""
+    path, row, _, text = line.rsplit(':', 3) if line.count(':') >= 3 \
+        else (line, '', '', '')
+    return '{}:{}:{}'.format(os.path.basename(path), row, text)
+
+
+@pytest.mark.parametrize('taskno', TASKS)
+def test_uses_unix_line_endings(solution: Solution, taskno: int) -> None:
+    read(solution, taskno)
+    assert b'\r' not in solution.path(taskno).read_bytes(), (
+        '{} has Windows line endings (CRLF); save it with LF endings, or '
+        '#!/usr/bin/env python3 cannot run it'.format(
+            solution.path(taskno).name))
+
+
+@pytest.mark.parametrize('taskno', TASKS)
+def test_would_run_on_python_3_7(solution: Solution, taskno: int) -> None:
+    problems = py37_problems(read(solution, taskno))
+    assert not problems, (
+        "{} would fail on Python 3.7, the exercise's interpreter: {}".format(
+            solution.path(taskno).name, '; '.join(problems[:3])))
