@@ -27,10 +27,12 @@ import tempfile
 import time
 import timeit
 import traceback
+import warnings
 from typing import (Any, Callable, Iterable, Iterator, List, Optional,
                     Sequence, Tuple, Union)
 
 real_sleep = asyncio.sleep
+ASYNCIO = os.path.dirname(asyncio.__file__) + os.sep
 real_uniform = random.uniform
 real_random = random.random
 real_seed = random.seed
@@ -134,13 +136,19 @@ class FakeTime:
 
     def clock(self) -> float:
         """Return the virtual time in seconds, as perf_counter would."""
-        self.reads += 1
+        self._count_read()
         return self.now
 
     def clock_ns(self) -> int:
         """Return the virtual time in nanoseconds, as perf_counter_ns would."""
-        self.reads += 1
+        self._count_read()
         return int(self.now * 1e9)
+
+    def _count_read(self) -> None:
+        """Count a reading, unless the event loop itself took it."""
+        caller = sys._getframe(2).f_code.co_filename
+        if not caller.startswith(ASYNCIO):
+            self.reads += 1
 
 
 async def settle(rounds: int = 20) -> None:
@@ -256,6 +264,20 @@ def run_main_file(path: str) -> None:
 Run = Tuple[Optional[int], str, str]
 
 
+def script_warnings() -> None:
+    """Put back the warning filters a new Python starts with.
+
+    The test run turns warnings into errors; a script run by hand only
+    shows a DeprecationWarning of its own __main__ code.
+    """
+    warnings.resetwarnings()
+    for category in (ResourceWarning, ImportWarning,
+                     PendingDeprecationWarning, DeprecationWarning):
+        warnings.simplefilter('ignore', category)
+    warnings.filterwarnings('default', category=DeprecationWarning,
+                            module='__main__')
+
+
 def run_main_forked(path: str, timeout: float,
                     prepare: Callable[[], None] = lambda: None) -> Run:
     """Run a main file in a forked copy of this process, on a virtual clock.
@@ -280,6 +302,7 @@ def run_main_forked(path: str, timeout: float,
                 sys.stderr = open(2, 'w', closefd=False)
                 os.chdir(os.path.dirname(path))
                 sys.argv = [path]
+                script_warnings()
                 prepare()
                 run_main_file(path)
                 status = 0

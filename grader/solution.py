@@ -104,9 +104,27 @@ class Solution:
                 if type(error).__name__ == 'GradingTimeout':
                     raise
                 self._errors[taskno] = self._explain(taskno, error)
+            self._take_imported()
         if taskno in self._errors:
             raise SolutionError(self._errors[taskno])
         return self._modules[taskno]
+
+    def _take_imported(self) -> None:
+        """Keep (and check) the task modules imported along the way.
+
+        They are checked now, as imported, before any test replaces one
+        of their functions for a while.
+        """
+        for other in TASK_MODULES:
+            module = sys.modules.get(self.name(other))
+            if other in self._modules or other in self._errors or \
+                    not isinstance(module, ModuleType):
+                continue
+            try:
+                self._check_origin(other, module)
+                self._modules[other] = module
+            except SolutionError as error:
+                self._errors[other] = str(error)
 
     def _check_origin(self, taskno: int, module: ModuleType) -> None:
         """Fail unless the module and its task function are the folder's."""
@@ -142,16 +160,15 @@ class Solution:
         """Put the reference's functions in place of earlier tasks' own.
 
         For each task before taskno that has a reference (0, 1 and 3) and
-        whose module imported, every name in the folder's modules that
-        binds that task's function is set to the reference's function.
+        whose module this task's module imported, every name in the
+        folder's modules that binds that task's function is set to the
+        reference's function. No module is imported here: a task process
+        runs only the code its own task imports.
         """
         for earlier in range(taskno):
             name = TASK_FUNCTIONS[earlier]
             ours = getattr(reference, name, None)
-            try:
-                theirs = getattr(self.module(earlier), name, None)
-            except SolutionError:
-                continue
+            theirs = getattr(sys.modules.get(self.name(earlier)), name, None)
             if ours is None or theirs is None:
                 continue
             for module in self.loaded():

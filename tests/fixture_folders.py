@@ -7,20 +7,22 @@ comes with the verdict it must get. build() copies one into a cohort
 folder; the fixtures themselves are never graded in place.
 """
 import shutil
+import sys
 from pathlib import Path
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Tuple, Union
 
 FIXTURES = Path(__file__).resolve().parent / 'fixtures'
 CORRECT = FIXTURES / 'correct_hyphen'
 HOSTILE = FIXTURES / 'hostile'
-Verdict = Dict[int, Optional[str]]
+Verdict = Dict[int, Union[None, str, Tuple[str, ...]]]
 ALL_PASS: Verdict = {n: None for n in range(5)}
 
 
-def verdict(**failing: str) -> Verdict:
+def verdict(**failing: Union[None, str, Tuple[str, ...]]) -> Verdict:
     """Return a verdict: the tasks named (t1='...') fail, the rest pass.
 
-    Each failing task names a piece of its first message ('' for any).
+    Each failing task names a piece of its first message ('' for any),
+    or a tuple of pieces, one of which must be in it; None passes.
     """
     result = dict(ALL_PASS)
     result.update({int(name[1:]): part for name, part in failing.items()})
@@ -30,10 +32,11 @@ def verdict(**failing: str) -> Verdict:
 class Mistake(NamedTuple):
     """One broken folder: edits to a correct one, and its verdict.
 
-    edits are (file, old, new) replacements; new None deletes the file.
+    edits are (file, old, new) replacements; new None deletes the file,
+    old None writes a new one.
     """
 
-    edits: List[Tuple[str, str, Optional[str]]]
+    edits: List[Tuple[str, Optional[str], Optional[str]]]
     verdict: Verdict
     base: Path = CORRECT
 
@@ -49,28 +52,27 @@ MISTAKES = {
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'
           '        bisect.insort(delays, await wait_random(max_delay))\n')],
-        verdict(t1='awaited each wait_random in turn: 1 of 5 sleepers',
-                t2='should return the run time of wait_n over 5')),
+        verdict(t1='had at most 1 of its 5 waits in flight at once')),
     'sorted_call': Mistake(
         [('1-concurrent_coroutines.py', AS_COMPLETED,
           '    delays = sorted(await asyncio.gather(*tasks))\n')],
-        verdict(t1='calls sort() or sorted() (line 1')),
+        verdict(t1='sorts at run time (sorted() at '
+                   '1-concurrent_coroutines.py:18)')),
     'completion_order_only': Mistake(
         [('1-concurrent_coroutines.py', 'bisect.insort(delays, ',
           'delays.append(')],
-        verdict(t1='values out of order when the sleepers woke in reverse')),
+        verdict(t1='out of order when the sleepers woke in reverse')),
     'measure_total': Mistake(
         [('2-measure_runtime.py', 'return (time.perf_counter() - start) / n',
           'return time.perf_counter() - start')],
         verdict(t2='returned the total time')),
     'async_task_wait_random': Mistake(
         [('3-tasks.py', 'def task_wait_random', 'async def task_wait_random')],
-        verdict(t3='must be a regular function', t4='')),
+        verdict(t3='must be a regular function')),
     'integer_delays': Mistake(
         [('0-basic_async_syntax.py', 'random.uniform(0, max_delay)',
           'random.randint(0, max_delay)')],
-        verdict(t0='should return the float from random.uniform, got',
-                t1='', t3='', t4='')),
+        verdict(t0='should return the float it drew with random.uniform')),
     'missing_docstring': Mistake(
         [('0-basic_async_syntax.py',
           '    """Wait a random number of seconds up to max_delay and return '
@@ -82,7 +84,7 @@ MISTAKES = {
     'hanging_coroutine': Mistake(
         [('1-concurrent_coroutines.py', '    return delays\n',
           '    await asyncio.Event().wait()\n    return delays\n')],
-        verdict(t1=HANG, t2=HANG)),
+        verdict(t1=HANG)),
     'syntax_error': Mistake(
         [('2-measure_runtime.py', 'def measure_time(n: int, max_delay: int)',
           'def measure_time(n: int, max_delay: int')],
@@ -99,16 +101,112 @@ MISTAKES = {
     'os_exit': Mistake(
         [('3-tasks.py', '    return asyncio.create_task',
           '    import os\n    os._exit(0)\n    return asyncio.create_task')],
-        verdict(t3='ended early (exit status 0)', t4='ended early')),
+        verdict(t3='ended early (exit status 0)')),
+    'seeded_each_call': Mistake(
+        [('0-basic_async_syntax.py', '    delay = random.uniform',
+          '    random.seed(0)\n    delay = random.uniform')],
+        verdict(t0='seeds the random generator (with 0)')),
+    'cached_delay': Mistake(
+        [('0-basic_async_syntax.py', 'import random\n',
+          'import random\nfrom typing import Dict\n\nCACHE: Dict[float, '
+          'float] = {}\n'),
+         ('0-basic_async_syntax.py', 'delay = random.uniform(0, max_delay)',
+          'delay = CACHE.setdefault(max_delay, random.uniform(0, '
+          'max_delay))')],
+        verdict(t0='draw a new delay on every call')),
+    'batches_of_ten': Mistake(
+        [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
+          '    for start in range(0, n, 10):\n'
+          '        tasks = [asyncio.create_task(wait_random(max_delay))\n'
+          '                 for _ in range(min(10, n - start))]\n' +
+          AS_COMPLETED.replace('    ', '        ', 1).replace(
+              '        bisect', '            bisect'))],
+        verdict(t1='had at most 10 of its 2000 waits in flight at once')),
+    'capped_n': Mistake(
+        [('1-concurrent_coroutines.py', TASKS,
+          '    n = min(n, 500)\n' + TASKS)],
+        verdict(t1='had at most 500 of its 2000 waits in flight')),
+    'set_drops_ties': Mistake(
+        [('1-concurrent_coroutines.py', AS_COMPLETED,
+          '    for finished in asyncio.as_completed(tasks):\n'
+          '        delay = await finished\n'
+          '        if delay not in delays:\n'
+          '            bisect.insort(delays, delay)\n')],
+        verdict(t1='keep every delay, equal ones too')),
+    'sorted_alias': Mistake(
+        [('1-concurrent_coroutines.py', AS_COMPLETED,
+          '    arrange = sorted\n'
+          '    delays = arrange(await asyncio.gather(*tasks))\n')],
+        verdict(t1='sorts at run time (sorted() at '
+                   '1-concurrent_coroutines.py:')),
+    'sort_in_helper': Mistake(
+        [('1-concurrent_coroutines.py', AS_COMPLETED,
+          '    delays = ordering.arrange(await asyncio.gather(*tasks))\n'),
+         ('1-concurrent_coroutines.py', 'import bisect\n',
+          'import bisect\nimport ordering\n'),
+         ('ordering.py', None, '"""Put values in order."""\n\n\n'
+          'def arrange(values):\n    """Return values, smallest '
+          'first."""\n    return sorted(values)\n')],
+        verdict(t1='sorts at run time (sorted() at ordering.py:')),
+    'getattr_sort': Mistake(
+        [('1-concurrent_coroutines.py', AS_COMPLETED,
+          '    delays = list(await asyncio.gather(*tasks))\n'
+          "    getattr(delays, 'so' + 'rt')()\n")],
+        verdict(t1='sorts at run time (sort() at')),
+    'heapq_nsmallest': Mistake(
+        [('1-concurrent_coroutines.py', AS_COMPLETED,
+          '    delays = heapq.nsmallest(n, await asyncio.gather(*tasks))\n'),
+         ('1-concurrent_coroutines.py', 'import bisect\n',
+          'import bisect\nimport heapq\n')],
+        verdict(t1='sorts at run time (sorted() at heapq.py:')),
+    'generator_result': Mistake(
+        [('1-concurrent_coroutines.py', '    return delays\n',
+          '    return (delay for delay in delays)  # type: ignore\n')],
+        verdict(t1='wait_n should return a list, got generator')),
+    'measure_from_delays': Mistake(
+        [('2-measure_runtime.py', '    start = time.perf_counter()\n'
+          '    asyncio.run(wait_n(n, max_delay))\n'
+          '    return (time.perf_counter() - start) / n',
+          '    return max(asyncio.run(wait_n(n, max_delay))) / n')],
+        verdict(t2='should time the run with a clock of the time module')),
+    'async_measure_time': Mistake(
+        [('2-measure_runtime.py', 'def measure_time', 'async def measure_time'),
+         ('2-measure_runtime.py', '    asyncio.run(wait_n(n, max_delay))',
+          '    await wait_n(n, max_delay)')],
+        verdict(t2='measure_time should be a plain function (def, not async '
+                   'def) that runs the event loop itself')),
+    'plain_task_wait_n': Mistake(
+        [('4-tasks.py', 'async def task_wait_n', 'async def collect'),
+         ('4-tasks.py', '    return delays\n',
+          '    return delays\n\n\ndef task_wait_n(n: int, max_delay: int) '
+          '-> List[float]:\n    """Run collect to the end and return its '
+          'delays."""\n    return asyncio.run(collect(n, max_delay))\n')],
+        verdict(t4='task_wait_n should be a coroutine (async def)')),
+    'union_annotation': Mistake(
+        [('2-measure_runtime.py', 'max_delay: int)', 'max_delay: int | float)'
+          )],
+        verdict(t2=('would fail on Python 3.7', 'could not be imported'))),
+    'builtin_generic': Mistake(
+        [('4-tasks.py', '-> List[float]:', '-> list[float]:')],
+        verdict(t4=('would fail on Python 3.7', 'could not be imported'))),
+    'asyncio_generic': Mistake(
+        [('3-tasks.py', '-> asyncio.Task:', '-> asyncio.Task[float]:')],
+        verdict(t3=('would fail on Python 3.7', 'could not be imported'),
+                t4=None if sys.version_info >= (3, 9) else '')),
+    'crlf_endings': Mistake(
+        [('2-measure_runtime.py', '\n', '\r\n', )],
+        verdict(t2='has Windows line endings (CRLF)')),
     'sys_exit': Mistake(
         [('2-measure_runtime.py', '    start = time.perf_counter()',
           '    import sys\n    sys.exit(0)\n    start = time.perf_counter()')],
         verdict(t2='SystemExit')),
 }
-STYLES = {'correct_hyphen': ALL_PASS, 'variant_callbacks': ALL_PASS,
-          'variant_wait': ALL_PASS}
+STYLES = {name: ALL_PASS for name in (
+    'correct_hyphen', 'variant_callbacks', 'variant_wait', 'style_draws',
+    'style_instance', 'style_py37', 'style_new_loop')}
 ATTACKS: Dict[str, Verdict] = {
-    'ini_plugin_takeover': verdict(t1='awaited each', t2='', t4=''),
+    'ini_plugin_takeover': verdict(t1='had at most 0 of its 5 waits', t2='',
+                                   t4=''),
     'repo_cov_settings': ALL_PASS,
     'reference_standin': {n: 'is not defined in the folder (it comes from '
                           for n in range(5)},
@@ -116,12 +214,11 @@ ATTACKS: Dict[str, Verdict] = {
     'hook_forge': verdict(t1=TAMPERED, t2=TAMPERED),
     'replace_sort_check': verdict(t1=TAMPERED, t2=TAMPERED),
     'forged_records': verdict(t1=TAMPERED, t2=TAMPERED),
-    'detached_rewriter': verdict(t1='awaited each', t2=''),
+    'detached_rewriter': verdict(t1='had at most 0 of its 5 waits'),
     'pipe_holder': ALL_PASS,
-    'ignore_sigalrm': verdict(t1='', t2=''),
+    'ignore_sigalrm': verdict(t1=''),
     'write_outside': ALL_PASS,
-    'lying_floats': verdict(t1='values out of order', t4='values out of '
-                                                         'order'),
+    'lying_floats': verdict(t1='out of order', t4='out of order'),
 }
 
 
@@ -137,8 +234,11 @@ def build(name: str, cohort: Path) -> Path:
         path = folder / file
         if new is None:
             path.unlink()
-            continue
-        text = path.read_text(encoding='utf-8')
-        assert old in text, 'the {} edit no longer applies'.format(name)
-        path.write_text(text.replace(old, new, 1), encoding='utf-8')
+        elif old is None:
+            path.write_text(new, encoding='utf-8')
+        else:
+            text = path.read_text(encoding='utf-8')
+            assert old in text, 'the {} edit no longer applies'.format(name)
+            count = -1 if old == '\n' else 1  # line endings: all of them
+            path.write_bytes(text.replace(old, new, count).encode('utf-8'))
     return folder

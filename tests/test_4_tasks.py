@@ -1,4 +1,5 @@
 """Task 4: task_wait_n is wait_n built on task_wait_random."""
+import inspect
 from typing import Any, List, Tuple
 
 import pytest
@@ -19,6 +20,10 @@ class TestTaskWaitN(WaitNContract):
     async def test_builds_on_task_wait_random(
             self, solution: Solution, fake: Fakes,
             monkeypatch: pytest.MonkeyPatch) -> None:
+        task_wait_n = solution.module(4).task_wait_n
+        assert inspect.iscoroutinefunction(task_wait_n), (
+            'task_wait_n should be a coroutine (async def) that awaits the '
+            'tasks; it is a plain function')
         calls: List[Any] = []
         real = solution.module(3).task_wait_random
 
@@ -30,7 +35,7 @@ class TestTaskWaitN(WaitNContract):
             for name, value in list(vars(module).items()):
                 if value is real:
                     monkeypatch.setattr(module, name, spy)
-        await solution.module(4).task_wait_n(5, 3)
+        await task_wait_n(5, 3)
         assert len(calls) == 5, (
             'task_wait_n(5, 3) should call task_wait_random 5 times, called '
             'it {} times'.format(len(calls)))

@@ -35,6 +35,15 @@ def is_sentence(doc: str) -> bool:
 
 
 @pytest.mark.parametrize('taskno', TASKS)
+def test_uses_unix_line_endings(solution: Solution, taskno: int) -> None:
+    read(solution, taskno)
+    assert b'\r' not in solution.path(taskno).read_bytes(), (
+        '{} has Windows line endings (CRLF); save it with LF endings, or '
+        '#!/usr/bin/env python3 cannot run it'.format(
+            solution.path(taskno).name))
+
+
+@pytest.mark.parametrize('taskno', TASKS)
 def test_first_line_is_the_shebang(solution: Solution, taskno: int) -> None:
     first = read(solution, taskno).split('\n', 1)[0]
     assert first == '#!/usr/bin/env python3', (
@@ -114,15 +123,6 @@ def first_finding(line: str) -> str:
     path, row, _, text = line.rsplit(':', 3) if line.count(':') >= 3 \
         else (line, '', '', '')
     return '{}:{}:{}'.format(os.path.basename(path), row, text)
-
-
-@pytest.mark.parametrize('taskno', TASKS)
-def test_uses_unix_line_endings(solution: Solution, taskno: int) -> None:
-    read(solution, taskno)
-    assert b'\r' not in solution.path(taskno).read_bytes(), (
-        '{} has Windows line endings (CRLF); save it with LF endings, or '
-        '#!/usr/bin/env python3 cannot run it'.format(
-            solution.path(taskno).name))
 
 
 @pytest.mark.parametrize('taskno', TASKS)
