@@ -170,7 +170,8 @@ MISTAKES = {
           '    return max(asyncio.run(wait_n(n, max_delay))) / n')],
         verdict(t2='should time the run with a clock of the time module')),
     'async_measure_time': Mistake(
-        [('2-measure_runtime.py', 'def measure_time', 'async def measure_time'),
+        [('2-measure_runtime.py', 'def measure_time',
+          'async def measure_time'),
          ('2-measure_runtime.py', '    asyncio.run(wait_n(n, max_delay))',
           '    await wait_n(n, max_delay)')],
         verdict(t2='measure_time should be a plain function (def, not async '
