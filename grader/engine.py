@@ -228,11 +228,22 @@ class Worker:
         replaced once."""
         for attempt in range(2):
             fresh = self.process is None
-            if fresh:
-                self._start()
             result = FolderResult(folder)
+            if fresh:
+                try:
+                    self._start()
+                except OSError as error:
+                    result.problem = 'the grading child could not be ' \
+                        'started: {}'.format(error)
+                    self.stop()
+                    return result
             started = time.monotonic()
-            begun = self._write(folder) and self._converse(result, started)
+            if self._write(folder):
+                begun = self._converse(result, started)
+            else:  # the child has gone
+                self.stop()
+                begun = False
+                result.problem = 'the grading child could not be started'
             result.seconds = time.monotonic() - started
             if begun or fresh:
                 return result

@@ -197,6 +197,21 @@ MISTAKES = {
     'crlf_endings': Mistake(
         [('2-measure_runtime.py', '\n', '\r\n', )],
         verdict(t2='has Windows line endings (CRLF)')),
+    'advice_hangs': Mistake(  # correct, but hangs when a wait fails
+        [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
+          '    done = asyncio.Event()\n\n'
+          "    def finished(task: 'asyncio.Task[float]') -> None:\n"
+          '        """Keep a delay that came; wake wait_n at the end."""\n'
+          '        if not task.cancelled() and task.exception() is None:\n'
+          '            bisect.insort(delays, task.result())\n'
+          '        if len(delays) == n:\n'
+          '            done.set()\n\n'
+          '    for _ in range(n):\n'
+          '        task = asyncio.ensure_future(wait_random(max_delay))\n'
+          '        task.add_done_callback(finished)\n'
+          '    if n:\n'
+          '        await done.wait()\n')],
+        ALL_PASS),
     'sys_exit': Mistake(
         [('2-measure_runtime.py', '    start = time.perf_counter()',
           '    import sys\n    sys.exit(0)\n    start = time.perf_counter()')],
