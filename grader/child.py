@@ -109,7 +109,7 @@ class Watch:
                 self._watch_namespace(name, vars(module), module)
         self.own = [slot for slot in self.slots
                     if slot[0].startswith(OWN)]
-        self.hooks = self._hooks()
+        self.rebase(config)
 
     def _watch_namespace(self, label: str, namespace: Dict[str, Any],
                          module: ModuleType) -> None:
@@ -130,18 +130,19 @@ class Watch:
         """Return the plugins registered, and each hook's functions."""
         manager = self.config.pluginmanager
         hooks = {'the registered pytest plugins': [
-            plugin for _, plugin in sorted(
-                manager.list_name_plugin(), key=lambda pair: str(pair[0]))]}
-        for hook_name in dir(manager.hook):
-            caller = getattr(manager.hook, hook_name)
-            if hasattr(caller, 'get_hookimpls'):
-                hooks['the {} hook'.format(hook_name)] = [
-                    impl.function for impl in caller.get_hookimpls()]
+            plugin for _, plugin in manager.list_name_plugin()]}
+        for hook_name, caller in self.callers:
+            hooks[hook_name] = [impl.function
+                                for impl in caller.get_hookimpls()]
         return hooks
 
     def rebase(self, config: pytest.Config) -> None:
         """Take the hooks again (a task process registers its own plugin)."""
         self.config = config
+        hook = config.pluginmanager.hook
+        self.callers = [('the {} hook'.format(name), getattr(hook, name))
+                        for name in dir(hook)
+                        if hasattr(getattr(hook, name), 'get_hookimpls')]
         self.hooks = self._hooks()
 
     def changed(self, full: bool = True) -> List[str]:

@@ -13,9 +13,11 @@ try:
     import pytest
     import pytest_asyncio  # noqa: F401
 except ImportError as error:  # pragma: no cover - said once, in one line
-    sys.stderr.write('{} is not installed: run python3 -m pip install -r '
-                     'requirements-test.txt (see the README)\n'.format(
-                         error.name))
+    sys.stderr.write(
+        '{} is not installed here: set up as the README says, python3 -m '
+        'venv .venv && .venv/bin/python -m pip install -r '
+        'requirements-test.txt, then run .venv/bin/python -m pytest\n'
+        .format(error.name))
     raise SystemExit(4)
 
 ROOT = Path(__file__).resolve().parent.parent

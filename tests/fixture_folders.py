@@ -121,11 +121,11 @@ MISTAKES = {
           '                 for _ in range(min(10, n - start))]\n' +
           AS_COMPLETED.replace('    ', '        ', 1).replace(
               '        bisect', '            bisect'))],
-        verdict(t1='had at most 10 of its 2000 waits in flight at once')),
+        verdict(t1='had at most 10 of its 1000 waits in flight at once')),
     'capped_n': Mistake(
         [('1-concurrent_coroutines.py', TASKS,
           '    n = min(n, 500)\n' + TASKS)],
-        verdict(t1='had at most 500 of its 2000 waits in flight')),
+        verdict(t1='had at most 500 of its 1000 waits in flight')),
     'set_drops_ties': Mistake(
         [('1-concurrent_coroutines.py', AS_COMPLETED,
           '    for finished in asyncio.as_completed(tasks):\n'
