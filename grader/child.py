@@ -350,13 +350,13 @@ class Supervisor:
     task process per task, then relays their records until all have ended.
     """
 
-    def __init__(self, inp: int, out: int, timeout: float,
-                 sandboxed: bool) -> None:
-        """Read folders from inp, report to out; timeout is per test phase."""
+    def __init__(self, inp: int, out: int, job: Dict[str, Any]) -> None:
+        """Read folders from inp and report to out, as job says."""
         self.inp = inp
         self.out = out
-        self.timeout = timeout
-        self.sandboxed = sandboxed
+        self.timeout = float(job['timeout'])
+        self.sandboxed = bool(job['sandboxed'])
+        self.scratch = str(job.get('scratch', ''))
         self.pids: List[int] = []
 
     def _send(self, line: str) -> None:
@@ -434,14 +434,16 @@ class Supervisor:
         return children
 
     def _clean_up(self) -> None:
-        """End every process the folder's code left, and empty the scratch.
+        """End every process the folder's code left; empty the scratch folder.
 
-        In the sandbox this process can signal every other process of the
-        sandbox but its init, and does; unsandboxed, it kills each task
-        process's group, which a process that made a session of its own
-        has left.
+        In the sandbox (a PID namespace of its own, where bwrap's init is
+        process 1 and this one process 2) it signals every other process
+        there, and does; anywhere else that would reach the user's own, so
+        it kills each task process's group instead, which a process that
+        made a session of its own has left. Only the engine's scratch
+        folder is emptied.
         """
-        if self.sandboxed:
+        if self.sandboxed and os.getpid() == 2:  # in bwrap's PID namespace
             try:
                 os.kill(-1, signal.SIGKILL)
             except OSError:
@@ -458,8 +460,11 @@ class Supervisor:
                 except OSError:
                     pass
         self.pids = []
-        for name in os.listdir('.'):
-            path = os.path.join('.', name)
+        if not self.scratch or os.path.realpath('.') != self.scratch or \
+                not os.path.basename(self.scratch).startswith('grader-'):
+            return  # only ever empty the engine's own scratch folder
+        for name in os.listdir(self.scratch):
+            path = os.path.join(self.scratch, name)
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
             else:
@@ -606,7 +611,7 @@ def main() -> None:
             '--tb=native', str(ROOT / 'tests')]
     for taskno in job['tasks']:
         args += ['--task', str(taskno)]
-    supervisor = Supervisor(inp, out, job['timeout'], job['sandboxed'])
+    supervisor = Supervisor(inp, out, job)
     code = pytest.main(args, plugins=[supervisor])
     sys.stdout.flush()
     os._exit(0 if code in (0, 1) else int(code))

@@ -186,7 +186,8 @@ class Worker:
         self.schedule, self.buffer, self.errors = {}, b'', b''
         self._write({'tasks': self.options.tasks,
                      'timeout': self.options.timeout,
-                     'sandboxed': bool(self.options.bwrap)})
+                     'sandboxed': bool(self.options.bwrap),
+                     'scratch': self.scratch})
 
     def _write(self, message: Any) -> bool:
         """Send the child one line; tell whether it could be sent."""
