@@ -68,6 +68,26 @@ def pytest_collection_modifyitems(config: pytest.Config,
         items[:] = keep
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start grading the fixture cohort now, if its tests are to run.
+
+    It takes longer than any other test, in processes of its own, so the
+    other tests run meanwhile (see CohortRun in test_grader.py).
+    """
+    module = sys.modules.get('test_grader')
+    if module is not None and not session.config.option.collectonly and \
+            any(item.module is module for item in session.items
+                if isinstance(item, pytest.Function)):
+        module.start_cohort()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Clean up after the fixture cohort, if it was graded."""
+    module = sys.modules.get('test_grader')
+    if module is not None:
+        module.stop_cohort()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
     """Attach the one-line reason of a failure or skip to its report."""

@@ -13,12 +13,14 @@ not have done. A few more runs check the `python3 -m pytest
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, NamedTuple
+from typing import Any, Dict, List, NamedTuple, Optional
 
 import pytest
 
@@ -58,25 +60,75 @@ class Cohort(NamedTuple):
     report_path: Path
 
 
+class CohortRun:
+    """The cohort's grading, started as early as the session allows.
+
+    It is the longest test here by far and it runs in processes of its
+    own, so conftest starts it as soon as the tests are collected (see
+    start_cohort); the other tests then run while it grades.
+    """
+
+    def __init__(self) -> None:
+        """Copy every fixture folder into a scratch cohort; start grading."""
+        self.scratch = Path(tempfile.mkdtemp(prefix='cohort-'))
+        self.folder = self.scratch / 'cohort'
+        self.folder.mkdir()
+        for name in EXPECTED:
+            build(name, self.folder)
+        self.report = self.scratch / 'report.json'
+        self.table = self.scratch / 'report.csv'
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'grader', str(self.folder), '--jobs', '2',
+             '--test-timeout', TIMEOUT, '--report-json', str(self.report),
+             '--report-csv', str(self.table)],
+            cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            universal_newlines=True,
+            env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1'))
+        self.done: Optional[Cohort] = None
+
+    def result(self) -> Cohort:
+        """Wait for the grading to end; return what it left."""
+        if self.done is None:
+            output, _ = self.process.communicate(timeout=600)
+            ended = time.monotonic()
+            folders = json.loads(self.report.read_text(
+                encoding='utf-8'))['folders']
+            with open(str(self.table), encoding='utf-8') as lines:
+                rows = {Path(row['folder']).name: row
+                        for row in csv.DictReader(lines)}
+            self.done = Cohort(self.folder, {
+                Path(entry['solution_dir']).name: entry for entry in folders},
+                rows, output, self.process.returncode, ended, self.report)
+        return self.done
+
+    def close(self) -> None:
+        """Stop the grading if it still runs, and remove the cohort."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+        shutil.rmtree(str(self.scratch), ignore_errors=True)
+
+
+RUNS: List[CohortRun] = []
+
+
+def start_cohort() -> None:
+    """Start grading the cohort, once (conftest calls this early)."""
+    if not RUNS:
+        RUNS.append(CohortRun())
+
+
+def stop_cohort() -> None:
+    """Clean up after the cohort (conftest calls this at the end)."""
+    while RUNS:
+        RUNS.pop().close()
+
+
 @pytest.fixture(scope='module')
-def cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cohort]:
-    """Grade every fixture folder in one run of python3 -m grader."""
-    scratch = tmp_path_factory.mktemp('cohort')
-    folder = scratch / 'cohort'
-    folder.mkdir()
-    for name in EXPECTED:
-        build(name, folder)
-    report, table = scratch / 'report.json', scratch / 'report.csv'
-    done = run(['-m', 'grader', str(folder), '--jobs', '2', '--test-timeout',
-                TIMEOUT, '--report-json', str(report), '--report-csv',
-                str(table)])
-    ended = time.monotonic()
-    folders = json.loads(report.read_text(encoding='utf-8'))['folders']
-    with open(str(table), encoding='utf-8') as lines:
-        rows = {Path(row['folder']).name: row for row in csv.DictReader(lines)}
-    yield Cohort(folder, {Path(entry['solution_dir']).name: entry
-                          for entry in folders}, rows, done.stdout,
-                 done.returncode, ended, report)
+def cohort() -> Cohort:
+    """Every fixture folder, graded in one run of python3 -m grader."""
+    start_cohort()
+    return RUNS[0].result()
 
 
 pytestmark = pytest.mark.grader

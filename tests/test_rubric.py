@@ -3,7 +3,11 @@ import ast
 import contextlib
 import io
 import os
-from typing import List, Union
+import re
+import sys
+import tokenize
+from pathlib import Path
+from typing import List, Tuple, Union
 
 import pycodestyle
 import pytest
@@ -108,21 +112,68 @@ def test_functions_are_annotated(solution: Solution, taskno: int) -> None:
 def test_is_pycodestyle_clean(solution: Solution, taskno: int) -> None:
     """pycodestyle 2.5.0's verdict (the exercise's checker), on any Python."""
     read(solution, taskno)
+    path = solution.path(taskno)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        errors = retry_on_system_error(
-            pycodestyle.Checker(str(solution.path(taskno))).check_all)
-    findings = out.getvalue().splitlines()
-    assert errors == 0, '{} ({} in all)'.format(
-        first_finding(findings[0]) if findings else 'pycodestyle failed',
-        plural(errors, 'finding'))
+        retry_on_system_error(pycodestyle.Checker(str(path)).check_all)
+    spans = fstring_spans(path)
+    findings = [line for line in out.getvalue().splitlines()
+                if not inside_any(position(line), spans)]
+    assert not findings, '{} ({} in all)'.format(
+        first_finding(findings[0]), plural(len(findings), 'finding'))
+
+
+Position = Tuple[int, int]
+
+
+def fstring_spans(path: Path) -> List[Tuple[Position, Position]]:
+    """Return where the f-strings of a file are, on Python 3.12 and newer.
+
+    From 3.12 the tokenizer splits an f-string into parts, and
+    pycodestyle 2.5.0 then checks the code inside it (E231 after the
+    colon of a format spec, say); Python 3.7, the exercise's, gives it as
+    one string, which pycodestyle never looks into. Findings inside these
+    spans are left out, so the verdict is the same on every Python.
+    """
+    if sys.version_info < (3, 12):
+        return []
+    spans = []
+    starts: List[Position] = []
+    with tokenize.open(str(path)) as source:
+        for token in tokenize.generate_tokens(source.readline):
+            if token.type == getattr(tokenize, 'FSTRING_START', None):
+                starts.append(token.start)
+            elif token.type == getattr(tokenize, 'FSTRING_END', None) and \
+                    starts:
+                start = starts.pop()
+                if not starts:
+                    spans.append((start, token.end))
+    return spans
+
+
+FINDING = re.compile(r'^(.*):(\d+):(\d+): (.*)$')
+
+
+def position(line: str) -> Position:
+    """Return the (row, column from 0) of a pycodestyle finding."""
+    found = FINDING.match(line)
+    return (int(found.group(2)), int(found.group(3)) - 1) if found \
+        else (0, 0)
+
+
+def inside_any(where: Position, spans: List[Tuple[Position, Position]]
+               ) -> bool:
+    """Tell whether a position lies inside one of the spans."""
+    return any(start <= where < end for start, end in spans)
 
 
 def first_finding(line: str) -> str:
     """Turn pycodestyle's 'path:row:col: code text' into 'file:row: ...'."""
-    path, row, _, text = line.rsplit(':', 3) if line.count(':') >= 3 \
-        else (line, '', '', '')
-    return '{}:{}:{}'.format(os.path.basename(path), row, text)
+    found = FINDING.match(line)
+    if not found:
+        return line
+    return '{}:{}: {}'.format(os.path.basename(found.group(1)),
+                              found.group(2), found.group(4))
 
 
 @pytest.mark.parametrize('taskno', TASKS)
