@@ -137,7 +137,7 @@ def table(rows: List[Tuple[str, Dict[int, Dict[str, Any]]]],
             w=width))
     lines.append('-' * len(head))
     lines.append('{:<{w}}  {}'.format('passed', '  '.join(
-        str(count).ljust(5) for count in per_task), w=width))
+        str(count).ljust(5) for count in per_task), w=width).rstrip())
     lines.append('{} of {} folders passed every task'.format(
         passed_all, len(rows)))
     return lines
