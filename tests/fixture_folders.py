@@ -212,6 +212,15 @@ MISTAKES = {
           '    if n:\n'
           '        await done.wait()\n')],
         ALL_PASS),
+    'blocks_the_timer': Mistake(
+        [('1-concurrent_coroutines.py', '    delays: List[float] = []\n',
+          '    delays: List[float] = []\n'
+          '    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\n'
+          '    while n >= 0:\n'
+          '        n += 1\n'),
+         ('1-concurrent_coroutines.py', 'import bisect\n',
+          'import bisect\nimport signal\n')],
+        verdict(t1='ignored the timer, so the grader stopped it')),
     'sys_exit': Mistake(
         [('2-measure_runtime.py', '    start = time.perf_counter()',
           '    import sys\n    sys.exit(0)\n    start = time.perf_counter()')],
