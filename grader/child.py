@@ -52,8 +52,9 @@ ACTIVE = False  # True in a supervisor: conftest then grades nothing itself
 LIMITS = {  # per process: address space, CPU seconds, file size, processes
     'RLIMIT_AS': 4 << 30, 'RLIMIT_CPU': 120, 'RLIMIT_FSIZE': 64 << 20,
     'RLIMIT_NPROC': 512, 'RLIMIT_CORE': 0}
-OWN = ('grader', 'conftest', 'checks', 'test_')
-WATCHED = OWN + ('pytest', '_pytest', 'pluggy', 'pytest_asyncio')
+OWN = ('grader', 'conftest', 'checks', 'test_', 'fixture_folders')
+WATCHED = OWN + ('pytest', '_pytest', 'pluggy', 'pytest_asyncio', 'json',
+                 'builtins')  # json writes the records; builtins, everything
 
 
 def taskno_of(item: pytest.Item) -> Optional[int]:
@@ -88,9 +89,10 @@ class Watch:
     """Notices when code replaces a function of the grader, pytest or a plugin.
 
     It keeps every function and class that the grader's modules, the
-    suite's modules, pytest, pluggy and pytest-asyncio define (and every
-    attribute of those classes), the registered plugins and the functions
-    that implement each hook; changed() tells what is no longer the same
+    suite's modules, pytest, pluggy, pytest-asyncio, json (which writes
+    the records) and builtins define (and every attribute of those
+    classes, but the built-in types, which cannot be changed), the
+    registered plugins and the functions that implement each hook; changed() tells what is no longer the same
     object. After each test only the grader's and the suite's own modules
     and the hooks are compared (cheap); everything is compared after the
     folder's modules are imported and after the last test, and a change
@@ -119,7 +121,7 @@ class Watch:
             if not (callable(value) or isinstance(value, type)):
                 continue
             self.slots.append((label, namespace, key, value))
-            if isinstance(value, type) and \
+            if isinstance(value, type) and label != 'builtins' and \
                     value.__module__ == module.__name__:
                 for attr, member in list(vars(value).items()):
                     self.slots.append(('{}.{}'.format(label, key),

@@ -298,6 +298,7 @@ def run_main_forked(path: str, timeout: float,
             try:
                 os.dup2(out.fileno(), 1)
                 os.dup2(err.fileno(), 2)
+                os.closerange(3, 65536)  # the test's own pipes among them
                 sys.stdout = open(1, 'w', closefd=False)
                 sys.stderr = open(2, 'w', closefd=False)
                 os.chdir(os.path.dirname(path))

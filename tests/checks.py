@@ -148,7 +148,10 @@ def sort_calls_at_run_time() -> Iterator[List[str]]:
     try:
         yield found
     finally:
+        still = sys.getprofile() is profile
         sys.setprofile(previous)
+    assert still, ('the code under test took away the profile function that '
+                   'looks for sorting')
 
 
 def descents(values: Sequence[float]) -> int:
