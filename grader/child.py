@@ -92,14 +92,14 @@ class Watch:
     suite's modules, pytest, pluggy, pytest-asyncio, json (which writes
     the records) and builtins define (and every attribute of those
     classes, but the built-in types, which cannot be changed), the
-    registered plugins and the functions that implement each hook; changed() tells what is no longer the same
-    object. After each test only the grader's and the suite's own modules
-    and the hooks are compared (cheap); everything is compared after the
-    folder's modules are imported and after the last test, and a change
-    found then fails the whole task, so nothing is missed, only noticed
-    later. Code in the same process could still undo its changes before a
-    check, or change what is not watched: this catches the usual ways, not
-    all of them.
+    registered plugins and the functions that implement each hook;
+    changed() tells what is no longer the same object. After each test
+    only the grader's and the suite's own modules and the hooks are
+    compared (cheap); everything is compared after the folder's modules
+    are imported and after the last test, and a change found then fails
+    the whole task, so nothing is missed, only noticed later. Code in the
+    same process could still undo its changes before a check, or change
+    what is not watched: this catches the usual ways, not all of them.
     """
 
     def __init__(self, config: pytest.Config) -> None:
