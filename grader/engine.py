@@ -250,7 +250,7 @@ class Worker:
                 return result
         return result
 
-    def _lines(self, deadline: float) -> Iterator[Optional[str]]:
+    def _lines(self) -> Iterator[Optional[str]]:
         """Yield the child's lines; None when nothing came for a while.
 
         It ends when the child has ended or closed its output.
@@ -286,7 +286,7 @@ class Worker:
         begun = finished = False
         fallback = 'the grading child stopped before it ran this test'
         deadline = started + self.options.folder_timeout
-        for line in self._lines(deadline):
+        for line in self._lines():
             if time.monotonic() > deadline:
                 result.problem = 'the folder ran out of time ({:g} s)' \
                     .format(self.options.folder_timeout)
@@ -304,7 +304,8 @@ class Worker:
                 self.schedule = {int(taskno): entries for taskno, entries
                                  in json.loads(rest).items()}
             elif tag == 'F' and not begun:
-                begun = True
+                begun = True  # the folder's time starts now, not the child's
+                deadline = time.monotonic() + self.options.folder_timeout
                 result.schedule = self.schedule
                 streams = {taskno: TaskStream(entries)
                            for taskno, entries in self.schedule.items()}

@@ -76,8 +76,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """
     module = sys.modules.get('test_grader')
     if module is not None and not session.config.option.collectonly and \
-            any(item.module is module for item in session.items
-                if isinstance(item, pytest.Function)):
+            any('cohort' in getattr(item, 'fixturenames', ())
+                for item in session.items):
         module.start_cohort()
 
 
