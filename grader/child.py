@@ -44,7 +44,7 @@ import pytest
 from _pytest.reports import TestReport
 
 import grader
-from grader import ROOT, one_line
+from grader import ROOT, fakes, one_line
 from grader.solution import SOLUTION, Solution
 
 HANGS_BEFORE_GIVING_UP = 1  # a hang fails the task; more would only cost time
@@ -168,6 +168,7 @@ class TaskRun:
     def __init__(self, out: IO[str], timeout: float) -> None:
         """Report on out; give every test phase timeout seconds."""
         self.out = out
+        fakes.PRIVATE_FDS.append(out.fileno())
         self.timeout = timeout
         self.hangs = 0
         self.reports: List[TestReport] = []
