@@ -36,7 +36,7 @@ EXPECTED: Dict[str, Verdict] = dict(STYLES, **{
     name: mistake.verdict for name, mistake in MISTAKES.items()})
 if SANDBOX:
     EXPECTED.update(ATTACKS)
-TIMEOUT = "1"  # per test phase: what a hang costs
+TIMEOUT = "2"  # per test phase (the default): what a hang costs
 
 
 def run(args: List[str],
@@ -290,7 +290,7 @@ def test_a_hanging_folder_beside_a_correct_one(tmp_path: Path) -> None:
 
     The hanging folder's modules block SIGALRM and sleep when imported, so
     only the child's kill (after three test budgets and a second, 7 s)
-    could end them; the folder's 4 s run out first. One job grades the
+    could end them; the folder's 6 s run out first. One job grades the
     correct folder first, so its time is its own even on a busy machine.
     """
     hang = build('correct_hyphen', tmp_path / 'cohort')
@@ -303,11 +303,11 @@ def test_a_hanging_folder_beside_a_correct_one(tmp_path: Path) -> None:
     build('correct_hyphen', tmp_path / 'cohort')
     report = tmp_path / 'report.json'
     done = run(['-m', 'grader', str(tmp_path / 'cohort'), '--folder-timeout',
-                '4', '--jobs', '1', '--report-json', str(report)])
+                '6', '--jobs', '1', '--report-json', str(report)])
     folders = {Path(entry['solution_dir']).name: entry for entry in
                json.loads(report.read_text(encoding='utf-8'))['folders']}
     assert done.returncode == 1
-    assert folders['hang']['problem'] == 'the folder ran out of time (4 s)'
+    assert folders['hang']['problem'] == 'the folder ran out of time (6 s)'
     assert all(task['status'] == 'passed' for task in
                folders['correct_hyphen']['tasks'].values()), done.stdout
 
