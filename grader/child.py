@@ -71,7 +71,7 @@ def is_extra(item: pytest.Item) -> bool:
 def budget(item: pytest.Item, timeout: float) -> float:
     """Return how long one phase of an item may run, in seconds.
 
-    A test that starts a Python of its own (marked subprocess) gets five
+    A test that runs a main file (marked subprocess) gets five
     times as long.
     """
     return timeout * (5 if item.get_closest_marker('subprocess') else 1)
