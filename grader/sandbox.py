@@ -47,7 +47,7 @@ def wrap(bwrap: str, argv: List[str], scratch: str) -> List[str]:
             '--new-session', '--cap-drop', 'ALL', '--clearenv',
             '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin',
             '--setenv', 'HOME', scratch, '--setenv', 'TMPDIR', scratch,
-            '--setenv', 'LANG', 'C.UTF-8', '--setenv', 'PYTHONHASHSEED', '0',
+            '--setenv', 'LANG', 'C.UTF-8',
             '--chdir', scratch, '--'] + argv
 
 
