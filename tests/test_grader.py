@@ -339,3 +339,22 @@ def test_exercism_results_json(tmp_path: Path) -> None:
     failing = [test for test in tests if test['status'] == 'fail']
     assert failing and 'returned the total time' in failing[0]['message']
     assert failing[0]['name'] == 'returns the time of wait n over n'
+
+
+def test_grading_is_deterministic(tmp_path: Path) -> None:
+    """The same folders get the same verdicts and messages every run.
+
+    Every draw of the random module is the fakes', and sleepers are woken
+    in a seeded order, so even the shuffled checks give the same values.
+    """
+    for name in ('completion_order_only', 'style_draws'):
+        build(name, tmp_path / 'cohort')
+    reports = []
+    for run_no in range(2):
+        report = tmp_path / 'report{}.json'.format(run_no)
+        run(['-m', 'grader', str(tmp_path / 'cohort'), '--task', '1',
+             '--report-json', str(report)])
+        folders = json.loads(report.read_text(encoding='utf-8'))['folders']
+        reports.append([entry['tasks'] for entry in folders])
+    assert reports[0] == reports[1]
+    assert reports[0][0]['1']['status'] == 'failed'
