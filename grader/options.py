@@ -46,8 +46,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption('--report-json', metavar='FILE',
                     help='also write the verdict per task to FILE as JSON')
     group.addoption('--results-json', metavar='FILE',
-                    help="also write Exercism's results.json (version 3) "
-                         'for the folder graded to FILE')
+                    help="when grading, also write Exercism's results.json "
+                         '(version 3) for the folder to FILE')
     group.addoption('--test-timeout', metavar='SECONDS', type=float,
                     default=2.0,
                     help='when grading, fail a test phase that runs longer '

@@ -57,6 +57,7 @@ class Summary:
         self.problem = ''
         self.sandboxed: Optional[bool] = None
         self.list_failures = False
+        self.graded: Optional[engine.FolderResult] = None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Remember the items, to find each report's task."""
@@ -102,6 +103,9 @@ class Summary:
         if path:
             report.write_json(path, report.folder_json(
                 self.solution_dir, tasks, self.problem, self.sandboxed))
+        path = self.config.getoption('results_json')
+        if path and self.graded is not None:
+            report.write_json(path, report.exercism(self.graded))
 
 
 class Grader:
@@ -129,6 +133,7 @@ class Grader:
                 'warning: grading without a sandbox: {}'.format(
                     options.why_unsandboxed), yellow=True)
         result = engine.grade_folder(self.solution_dir, options)
+        self.summary.graded = result
         self.summary.problem = result.problem
         self.summary.sandboxed = options.bwrap is not None
         missing = 'the grading child did not run this test' + (

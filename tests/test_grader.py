@@ -205,8 +205,10 @@ def test_pytest_route_grades_alike(tmp_path: Path) -> None:
     prints a line per failing test, the verdicts, and exits 1."""
     folder = build('sorted_call', tmp_path)
     report = tmp_path / 'report.json'
+    results = tmp_path / 'results.json'
     done = run(['-m', 'pytest', '--solution-dir', str(folder), '--task', '0',
-                '--task', '1', '--report-json', str(report)], cwd=tmp_path)
+                '--task', '1', '--report-json', str(report),
+                '--results-json', str(results)], cwd=tmp_path)
     assert done.returncode == 1, done.stdout
     lines = done.stdout.splitlines()
     assert 'task 0: passed (19 graded tests, 8 advice checks)' in lines
@@ -223,6 +225,9 @@ def test_pytest_route_grades_alike(tmp_path: Path) -> None:
     assert 'Traceback' not in done.stdout and 'File "' not in done.stdout
     tasks = json.loads(report.read_text(encoding='utf-8'))['tasks']
     assert tasks['1']['status'] == 'failed'
+    exercism = json.loads(results.read_text(encoding='utf-8'))
+    assert exercism['status'] == 'fail' and {
+        test['task_id'] for test in exercism['tests']} == {0, 1}
 
 
 @pytest.mark.skipif(not SANDBOX, reason='hostile folders need the sandbox')
