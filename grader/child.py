@@ -43,7 +43,6 @@ from typing import (IO, Any, Dict, Generator, Iterator, List, Optional,
 import pytest
 from _pytest.reports import TestReport
 
-import grader
 from grader import ROOT, fakes, one_line
 from grader.solution import SOLUTION, Solution
 
@@ -641,6 +640,3 @@ def bootstrap() -> str:
             'import grader.child, grader.solution, grader.fakes; '
             'sys.path.remove({root!r}); grader.child.main()'
             .format(root=str(ROOT)))
-
-
-__all__ = ['main', 'bootstrap', 'grader']

@@ -1,7 +1,8 @@
-"""Grading folders: one sandboxed child per folder, and what it may say.
+"""Grading folders: sandboxed children, and what they may say.
 
-grade() runs a child (see child.py) for each folder, several at once, and
-reads what each reports. Nothing a child says is taken on trust: it must
+grade() runs several workers at once; each keeps one child (see
+child.py) that grades folder after folder in its sandbox, and reads what
+it reports. Nothing a child says is taken on trust: it must
 first announce its schedule, then for each task give exactly one result
 per scheduled test, in that order, each after a start line, then a
 finish line. Anything else (a record out of place, an unknown test, a
