@@ -32,6 +32,9 @@ from typing import (Any, Callable, Iterable, Iterator, List, Optional,
                     Sequence, Tuple, Union)
 
 real_sleep = asyncio.sleep
+WALL_CLOCKS = {getattr(time, name) for name in (
+    'CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_MONOTONIC_RAW',
+    'CLOCK_BOOTTIME') if hasattr(time, name)}
 PRIVATE_FDS: List[int] = []  # closed in a main file's fork
 ASYNCIO = os.path.dirname(asyncio.__file__) + os.sep
 real_uniform = random.uniform
@@ -212,9 +215,22 @@ class FakeTimeModule:
 
     def __init__(self, fake: FakeTime) -> None:
         """Wrap the real module; everything but the clocks is passed on."""
+        self.fake = fake
         self.perf_counter = self.time = self.monotonic = fake.clock
         self.perf_counter_ns = self.time_ns = self.monotonic_ns = \
             fake.clock_ns
+
+    def clock_gettime(self, clock: int) -> float:
+        """Read a wall clock virtually; a CPU clock, for real."""
+        if clock in WALL_CLOCKS:
+            return self.fake.clock()
+        return float(time.clock_gettime(clock))
+
+    def clock_gettime_ns(self, clock: int) -> int:
+        """Read a wall clock virtually, in nanoseconds; a CPU clock, really."""
+        if clock in WALL_CLOCKS:
+            return self.fake.clock_ns()
+        return int(time.clock_gettime_ns(clock))
 
     def __getattr__(self, name: str) -> Any:
         """Return the real time module's attribute."""
@@ -351,8 +367,10 @@ class Fakes:
         self.random = FakeRandom()
 
 
-CLOCKS = ('perf_counter', 'time', 'monotonic',
-          'perf_counter_ns', 'time_ns', 'monotonic_ns')
+CLOCKS = tuple(name for name in (
+    'perf_counter', 'time', 'monotonic', 'perf_counter_ns', 'time_ns',
+    'monotonic_ns', 'clock_gettime', 'clock_gettime_ns')
+    if hasattr(time, name))  # clock_gettime is POSIX's
 REAL_CLOCKS = [getattr(time, name) for name in CLOCKS]
 
 
@@ -380,8 +398,8 @@ def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
             lambda rng, *args, **kwargs: fakes.random.seed(*args, **kwargs))
     setattr(random, 'random', draw)
     setattr(random, 'seed', fakes.random.seed)
-    clocks = [name for name in CLOCKS if every_clock or 'monotonic' not in
-              name]
+    clocks = [name for name in CLOCKS if every_clock or (
+        'monotonic' not in name and 'gettime' not in name)]
     for name in clocks:
         setattr(time, name, getattr(fake_time_module, name))
     setattr(timeit, 'default_timer', fakes.time.clock)

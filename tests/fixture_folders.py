@@ -47,6 +47,7 @@ AS_COMPLETED = ('    for finished in asyncio.as_completed(tasks):\n'
                 '        bisect.insort(delays, await finished)\n')
 HANG = 'the test did not finish in time'
 TAMPERED = "the folder's code tampered with the grader"
+NO_CLOCK = 'should time the run with a wall clock of the time module'
 MISTAKES = {
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
@@ -168,7 +169,12 @@ MISTAKES = {
           '    asyncio.run(wait_n(n, max_delay))\n'
           '    return (time.perf_counter() - start) / n',
           '    return max(asyncio.run(wait_n(n, max_delay))) / n')],
-        verdict(t2='should time the run with a clock of the time module')),
+        verdict(t2=NO_CLOCK)),
+    'cpu_clock': Mistake(  # CPU time: a sleep takes almost none
+        [('2-measure_runtime.py', 'time.perf_counter()', 'time.process_time()'
+          ), ('2-measure_runtime.py', 'time.perf_counter()',
+              'time.process_time()')],
+        verdict(t2=NO_CLOCK)),
     'async_measure_time': Mistake(
         [('2-measure_runtime.py', 'def measure_time',
           'async def measure_time'),

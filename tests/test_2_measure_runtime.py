@@ -65,8 +65,9 @@ def test_returns_the_time_of_wait_n_over_n(task: ModuleType,
     result = measure(task, 5, 9)
     took = fake.time.now
     assert fake.time.reads >= 2, (
-        'measure_time should time the run with a clock of the time module; '
-        'it read {}'.format('none' if not fake.time.reads else 'one once'))
+        'measure_time should time the run with a wall clock of the time '
+        'module (perf_counter, monotonic or time); it read {}'.format(
+            'none' if not fake.time.reads else 'one only once'))
     assert result != pytest.approx(took), (
         'measure_time returned the total time ({:.3f}); return total / n'
         .format(result))
