@@ -129,6 +129,9 @@ class Solution:
     def _check_origin(self, taskno: int, module: ModuleType) -> None:
         """Fail unless the module and its task function are the folder's."""
         name = TASK_FUNCTIONS[taskno]
+        if not callable(getattr(module, name, None)):
+            raise SolutionError('{}.py does not define {}'.format(
+                self.name(taskno), name))
         for what, value in ((self.name(taskno), module),
                             (name, getattr(module, name, None))):
             if value is None:

@@ -80,9 +80,21 @@ def run_main(solution: Solution, taskno: int) -> List[str]:
     return out.splitlines()
 
 
+def parse_float(line: str) -> float:
+    """Parse a printed float, failing with a readable message."""
+    try:
+        return float(line)
+    except ValueError:
+        pytest.fail('expected a printed number, got {!r}'.format(line),
+                    pytrace=False)
+
+
 def parse_float_list(line: str) -> List[float]:
     """Parse a printed list of floats, failing with a readable message."""
-    value = ast.literal_eval(line)
+    try:
+        value = ast.literal_eval(line)
+    except (ValueError, SyntaxError):
+        value = None
     assert isinstance(value, list) and all(
         isinstance(item, float) for item in value), (
         'expected a printed list of floats, got {!r}'.format(line))

@@ -4,7 +4,7 @@ from types import ModuleType
 
 import pytest
 
-from checks import BAD_MAX_DELAY, rejects, run_main
+from checks import BAD_MAX_DELAY, parse_float, rejects, run_main
 from conftest import Fakes, Solution
 
 pytestmark = pytest.mark.task(taskno=0)
@@ -60,8 +60,11 @@ async def test_draws_afresh_on_every_call(task: ModuleType,
 
 @pytest.mark.asyncio
 async def test_default_max_delay_is_10(task: ModuleType, fake: Fakes) -> None:
-    default = inspect.signature(task.wait_random).parameters[
-        'max_delay'].default
+    parameters = inspect.signature(task.wait_random).parameters
+    assert 'max_delay' in parameters, (
+        'wait_random should take max_delay; its parameters are {}'.format(
+            ', '.join(parameters) or 'none'))
+    default = parameters['max_delay'].default
     assert default == 10, (
         'max_delay should default to 10, not {!r}'.format(default))
     delay = await task.wait_random()
@@ -98,6 +101,6 @@ def test_main_file_prints_three_delays(solution: Solution) -> None:
     assert len(lines) == 3, (
         '0_main should print three delays, printed {!r}'.format(lines))
     for line, max_delay in zip(lines, (10, 5, 15)):
-        delay = float(line)
+        delay = parse_float(line)
         assert 0 <= delay <= max_delay, (
             'expected a delay in [0, {}], got {}'.format(max_delay, line))

@@ -7,7 +7,7 @@ from typing import Any, List
 
 import pytest
 
-from checks import BAD_MAX_DELAY, BAD_N, rejects, run_main
+from checks import BAD_MAX_DELAY, BAD_N, parse_float, rejects, run_main
 from conftest import Fakes, Solution
 
 pytestmark = pytest.mark.task(taskno=2)
@@ -50,6 +50,9 @@ def measure(task: ModuleType, n: object, max_delay: object) -> float:
     result, error = outcome[0]
     if error is not None:
         raise error
+    assert isinstance(result, (int, float)) and not isinstance(
+        result, bool), 'measure_time should return a float, got {!r}'.format(
+            result)
     return float(result)
 
 
@@ -134,5 +137,5 @@ def test_rejects_a_bad_max_delay(task: ModuleType, fake: Fakes,
 @pytest.mark.subprocess
 def test_main_file_prints_a_time_per_wait(solution: Solution) -> None:
     lines = run_main(solution, 2)
-    assert len(lines) == 1 and 0 <= float(lines[0]) <= 9, (
+    assert len(lines) == 1 and 0 <= parse_float(lines[0]) <= 9, (
         '2_main should print one time in [0, 9], printed {!r}'.format(lines))
