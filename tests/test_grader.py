@@ -25,7 +25,8 @@ from typing import Any, Dict, List, NamedTuple, Optional
 import pytest
 
 from conftest import ROOT
-from fixture_folders import (ATTACKS, MISTAKES, STYLES, Verdict, build)
+from fixture_folders import (ATTACKS, FIXTURES, MISTAKES, STYLES, Verdict,
+                             build)
 from grader import discover, sandbox
 
 SANDBOX = sandbox.find()[0] is not None
@@ -363,3 +364,14 @@ def test_grading_is_deterministic(tmp_path: Path) -> None:
         reports.append([entry['tasks'] for entry in folders])
     assert reports[0] == reports[1]
     assert reports[0][0]['1']['status'] == 'failed'
+
+
+def test_without_the_requirements_one_line_says_what_to_do() -> None:
+    """Python without site-packages (-S) has none of the test tools."""
+    done = run(['-S', '-m', 'grader', str(FIXTURES / 'correct_hyphen')])
+    assert done.returncode == 4
+    assert done.stdout.splitlines() == [
+        'python3 -m grader: pytest_asyncio is not installed here: set up as '
+        'the README says, python3 -m venv .venv && .venv/bin/python -m pip '
+        'install -r requirements-test.txt, then run .venv/bin/python -m '
+        'grader']
