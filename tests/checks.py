@@ -240,7 +240,7 @@ def py37_problems(source: str) -> List[str]:
             problem = too_new(part)
             if problem:
                 problems.append('{} at line {} (needs Python {})'.format(
-                    *problem, part.lineno))  # type: ignore
+                    problem[0], getattr(part, 'lineno', 0), problem[1]))
     for node in ast.walk(tree):
         name = node.attr if isinstance(node, ast.Attribute) and isinstance(
             node.value, ast.Name) and node.value.id == 'asyncio' else None

@@ -198,8 +198,16 @@ MISTAKES = {
         verdict(t4=('would fail on Python 3.7', 'could not be imported'))),
     'asyncio_generic': Mistake(
         [('3-tasks.py', '-> asyncio.Task:', '-> asyncio.Task[float]:')],
-        verdict(t3=('would fail on Python 3.7', 'could not be imported'),
+        verdict(t3=("would fail on Python 3.7, the exercise's interpreter: "
+                    'asyncio.Task[...] at line 8 (needs Python 3.9)',
+                    'could not be imported'),
                 t4=None if sys.version_info >= (3, 9) else '')),
+    'docstring_after_imports': Mistake(
+        [('2-measure_runtime.py', '"""Measure the average time of one wait '
+          'in wait_n."""\nimport asyncio\nimport time\n',
+          'import asyncio\nimport time\n"""Measure the average time of '
+          'one wait in wait_n."""\n')],
+        verdict(t2='as the first statement of the file, before the imports')),
     'crlf_endings': Mistake(
         [('2-measure_runtime.py', '\n', '\r\n', )],
         verdict(t2='has Windows line endings (CRLF)')),

@@ -71,7 +71,11 @@ def test_ends_with_a_newline(solution: Solution, taskno: int) -> None:
 @pytest.mark.parametrize('taskno', TASKS)
 def test_module_has_a_docstring(solution: Solution, taskno: int) -> None:
     doc = ast.get_docstring(parse(read(solution, taskno)))
-    assert doc and is_sentence(doc), (
+    assert doc is not None, (
+        '{} needs a module docstring: a sentence in quotes as the first '
+        'statement of the file, before the imports'.format(
+            solution.path(taskno).name))
+    assert is_sentence(doc), (
         '{} needs a module docstring that is a real sentence, has {!r}'
         .format(solution.path(taskno).name, doc))
 
