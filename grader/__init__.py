@@ -18,6 +18,7 @@ lives:
   `python3 -m pytest --solution-dir` way in;
 - __main__: `python3 -m grader PATH ...`.
 """
+import os
 from pathlib import Path
 from typing import Dict
 
@@ -28,6 +29,15 @@ TASK_MODULES: Dict[int, str] = {
 TASK_FUNCTIONS: Dict[int, str] = {
     0: 'wait_random', 1: 'wait_n', 2: 'measure_time',
     3: 'task_wait_random', 4: 'task_wait_n'}
+
+
+def exit_code(status: int) -> int:
+    """Turn a wait status into an exit code, minus the signal if killed.
+
+    os.waitstatus_to_exitcode does this from Python 3.9 on.
+    """
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else \
+        -os.WTERMSIG(status)
 
 
 def one_line(error: BaseException) -> str:

@@ -116,16 +116,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Grade what the command line asks for; return the exit status."""
     args = parser().parse_args(argv)
     for path in args.paths:
-        if not os.path.isdir(path):
-            print('python3 -m grader: {}: {}'.format(
-                path, 'not a folder' if os.path.exists(path)
-                else 'no such folder'), file=sys.stderr)
+        problem = discover.not_a_folder(path)
+        if problem:
+            print('python3 -m grader: {}: {}'.format(path, problem),
+                  file=sys.stderr)
             return USAGE_ERROR
     folders = discover.folders(args.paths or [str(ROOT)])
     if not folders:
-        print('python3 -m grader: no folder with 0-basic_async_syntax.py or '
-              '0_basic_async_syntax.py in {} or up to {} levels below'.format(
-                  ', '.join(args.paths), discover.DEPTH), file=sys.stderr)
+        print('python3 -m grader: no folder with {} in {} or up to {} '
+              'levels below'.format(discover.TASK_ZERO, ', '.join(args.paths),
+                                    discover.DEPTH), file=sys.stderr)
         return USAGE_ERROR
     if args.results_json and len(folders) > 1:
         print('python3 -m grader: --results-json is for one folder; found {}'

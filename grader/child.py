@@ -1,28 +1,30 @@
-"""What runs inside the sandbox: pytest over one folder, a process per task.
+"""What runs inside the sandbox: pytest over folders, a process per task.
 
-The engine starts this module (through `bootstrap`) once per folder, in a
-sandbox when it can, and sends it a job on standard input: the folder, the
-tasks, the time limit. This process, the supervisor, runs pytest to
-collect the suite's tests for the folder, announces the schedule (every
-test of every task, in the order they will run), then forks one process
-per task. Only the task processes import the folder's code; the supervisor
-never does. It relays what each task process writes, tagged with the task
-(so no task can speak for another), and kills a task process whose test
-outlives its time even if it ignores its timer.
+Each worker of the engine starts this module (through `bootstrap`) once,
+in a sandbox when it can. The first line of standard input is the job:
+the tasks, the time limit, the scratch folder; each later line is a
+folder to grade. This process, the supervisor, runs pytest once to
+collect the suite's tests, announces the schedule (every test of every
+task, in the order they will run), then for each folder forks one process
+per task. Only the task processes import the folder's code; the
+supervisor never does. It relays what each task process writes, tagged
+with the task (so no task can speak for another), kills a task process
+whose test outlives its time even if it ignores its timer, and, between
+folders, ends every process the folder left and empties the scratch.
 
 A task process runs its tests one by one through pytest's own protocol,
 with a timer on every phase, and reports each result as soon as it is
 known. Its graded tests run before its advice, so a hang in advice cannot
-cost a grade. Before its first test and after every test it checks that
-the grader's own code, pytest's and the plugins are as they were before
-the folder's code ran (a `Watch`), and says so if not.
+cost a grade. After importing the folder's modules and after every test
+it checks that the grader's own code, pytest's and the plugins are as
+they were before the folder's code ran (a `Watch`), and says so if not.
 
-Lines to the engine, on the file descriptor the job names:
-`S <json>` the schedule; `T <task> <json>` a task process's record;
-`X <task> <exit status | killed>` a task process ended.
+Lines to the engine, on a copy of standard output: `S <json>` the
+schedule, once; then for each folder `F <json folder>`, `T <task> <json>`
+for each record of a task process, `X <task> <exit status | killed>` when
+a task process ended, and `E` when the folder is done.
 """
-import ast
-import inspect
+import contextlib
 import json
 import os
 import resource
@@ -33,7 +35,6 @@ import signal
 from signal import ITIMER_REAL, SIGALRM, setitimer
 from signal import signal as handle_signal
 import sys
-import textwrap
 import time
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -43,7 +44,7 @@ from typing import (IO, Any, Dict, Generator, Iterator, List, Optional,
 import pytest
 from _pytest.reports import TestReport
 
-from grader import ROOT, fakes, one_line
+from grader import ROOT, exit_code, fakes, one_line
 from grader.solution import SOLUTION, Solution
 
 HANGS_BEFORE_GIVING_UP = 1  # a hang fails the task; more would only cost time
@@ -185,19 +186,24 @@ class TaskRun:
             'endless loop, a blocking time.sleep, or a sleep that bypasses '
             'asyncio.sleep)')
 
-    def _timed(self, item: pytest.Item) -> Generator[None, None, None]:
-        """Run one test phase with the timer armed.
+    @contextlib.contextmanager
+    def _armed(self, seconds: float) -> Iterator[None]:
+        """Run the block with the timer armed for seconds.
 
         The timer repeats, so a hang in the clean-up after a hang is cut
         short too.
         """
-        seconds = budget(item, self.timeout)
         handle_signal(SIGALRM, self._expire)
         setitimer(ITIMER_REAL, seconds, seconds)
         try:
             yield
         finally:
             setitimer(ITIMER_REAL, 0)
+
+    def _timed(self, item: pytest.Item) -> Generator[None, None, None]:
+        """Run one test phase with the timer armed for its budget."""
+        with self._armed(budget(item, self.timeout)):
+            yield
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Any:
@@ -236,10 +242,8 @@ class TaskRun:
             config.pluginmanager.register(self, 'task-run')
             watch.rebase(config)
             solution = config.stash[SOLUTION]
-            handle_signal(SIGALRM, self._expire)
-            setitimer(ITIMER_REAL, self.timeout, self.timeout)
-            self._checked(watch, lambda: solution.module(taskno))
-            setitimer(ITIMER_REAL, 0)
+            with self._armed(self.timeout):
+                self._checked(watch, lambda: solution.module(taskno))
             for index, item in enumerate(items):
                 self._write({'started': item.nodeid})
                 following = items[index + 1] if index + 1 < len(items) \
@@ -278,21 +282,6 @@ class TaskRun:
         if changed:
             self._write({'tamper': ', '.join(changed[:3])})
             os._exit(4)
-
-
-def test_code(item: pytest.Item) -> str:
-    """Return the body of a test function, without its def line."""
-    try:
-        source = textwrap.dedent(inspect.getsource(
-            getattr(item, 'function')))
-        function = ast.parse(source).body[0]
-        body = function.body  # type: ignore
-    except (OSError, TypeError, SyntaxError, AttributeError, IndexError):
-        return ''
-    skip = 1 if ast.get_docstring(function) and len(  # type: ignore
-        body) > 1 else 0
-    start = body[skip].lineno - 1
-    return textwrap.dedent('\n'.join(source.splitlines()[start:])).strip()
 
 
 HIDDEN_FRAMES = ('/_pytest/', '/pluggy/', '/grader/')
@@ -352,14 +341,14 @@ class Supervisor:
     task process per task, then relays their records until all have ended.
     """
 
-    def __init__(self, inp: int, out: int, job: Dict[str, Any]) -> None:
+    def __init__(self, inp: IO[bytes], out: int,
+                 job: Dict[str, Any]) -> None:
         """Read folders from inp and report to out, as job says."""
         self.inp = inp
         self.out = out
         self.timeout = float(job['timeout'])
         self.sandboxed = bool(job['sandboxed'])
         self.scratch = str(job.get('scratch', ''))
-        self.pids: List[int] = []
 
     def _send(self, line: str) -> None:
         """Write one line to the engine."""
@@ -389,29 +378,19 @@ class Supervisor:
         self._send('S ' + json.dumps({str(taskno): [
             {'nodeid': item.nodeid, 'extra': is_extra(item),
              'budget': budget(item, self.timeout),
-             'file': item.location[0], 'line': item.location[1] or 0,
-             'code': test_code(item)} for item in items]
+             'file': item.location[0], 'line': item.location[1] or 0}
+            for item in items]
             for taskno, items in sorted(groups.items())}))
         watch = Watch(session.config)
-        for folder in self._folders():
+        for line in self.inp:  # a folder a line, until the engine stops
+            folder = line.decode('utf-8').rstrip('\n')
             session.config.stash[SOLUTION] = Solution(Path(folder))
             self._send('F ' + json.dumps(folder))
-            self._relay(self._start_tasks(groups, watch))
-            self._clean_up()
+            children = self._start_tasks(groups, watch)
+            self._relay(children)
+            self._clean_up([pid for pid, _, _ in children.values()])
             self._send('E')
         return True
-
-    def _folders(self) -> Iterator[str]:
-        """Yield each folder the engine sends, one a line, until it stops."""
-        buffer = b''
-        while True:
-            chunk = os.read(self.inp, 65536)
-            if not chunk:
-                return
-            buffer += chunk
-            *lines, buffer = buffer.split(b'\n')
-            for line in lines:
-                yield line.decode('utf-8')
 
     def _start_tasks(self, groups: Dict[int, List[pytest.Item]],
                      watch: Watch) -> Dict[int, Tuple[int, int,
@@ -425,17 +404,16 @@ class Supervisor:
             pid = os.fork()
             if pid == 0:
                 os.setpgid(0, 0)
-                for fd in [read, self.out, self.inp] + [
+                for fd in [read, self.out, self.inp.fileno()] + [
                         other for _, other, _ in children.values()]:
                     os.close(fd)
                 TaskRun(os.fdopen(write, 'w', encoding='utf-8'),
                         self.timeout).run(taskno, items, watch)
             os.close(write)
             children[taskno] = (pid, read, items)
-            self.pids.append(pid)
         return children
 
-    def _clean_up(self) -> None:
+    def _clean_up(self, pids: List[int]) -> None:
         """End every process the folder's code left; empty the scratch folder.
 
         In the sandbox (a PID namespace of its own, where bwrap's init is
@@ -456,12 +434,11 @@ class Supervisor:
                     for name in os.listdir('/proc')):
                 time.sleep(0.002)
         else:
-            for pid in self.pids:
+            for pid in pids:
                 try:
                     os.killpg(pid, signal.SIGKILL)
                 except OSError:
                     pass
-        self.pids = []
         if not self.scratch or os.path.realpath('.') != self.scratch or \
                 not os.path.basename(self.scratch).startswith('grader-'):
             return  # only ever empty the engine's own scratch folder
@@ -559,11 +536,8 @@ class Supervisor:
         os.close(fd)
         if taskno not in statuses:
             statuses[taskno] = os.waitpid(children[taskno][0], 0)[1]
-        status = statuses[taskno]
-        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else \
-            -os.WTERMSIG(status)
         self._send('X {} {}'.format(taskno, 'killed' if taskno in killed
-                                    else code))
+                                    else exit_code(statuses[taskno])))
 
 
 def limit_resources() -> None:
@@ -593,14 +567,11 @@ def main() -> None:
     task process can attach to it (ptrace) or read its memory.
     """
     global ACTIVE
-    header = b''
-    while not header.endswith(b'\n'):
-        byte = os.read(0, 1)
-        if not byte:
-            return
-        header += byte
+    inp, out = os.fdopen(os.dup(0), 'rb'), os.dup(1)
+    header = inp.readline()
+    if not header:
+        return
     job = json.loads(header.decode('utf-8'))
-    inp, out = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)

@@ -1,12 +1,20 @@
 """Finding the folders to grade below the paths a mentor gives."""
 import os
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 from grader.solution import task_zero_names
 
 DEPTH = 4
+TASK_ZERO = '0-basic_async_syntax.py or 0_basic_async_syntax.py'
 SKIP = {'.git', 'node_modules', '__pycache__', '.venv', 'venv', '.tox'}
+
+
+def not_a_folder(path: str) -> Optional[str]:
+    """Say why path is not a folder to grade or search, or return None."""
+    if os.path.isdir(path):
+        return None
+    return 'not a folder' if os.path.exists(path) else 'no such folder'
 
 
 def folders(paths: List[str], depth: int = DEPTH) -> List[str]:

@@ -185,17 +185,16 @@ class Worker:
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=self.scratch, start_new_session=True)
         self.schedule, self.buffer, self.errors = {}, b'', b''
-        self._write({'tasks': self.options.tasks,
-                     'timeout': self.options.timeout,
-                     'sandboxed': bool(self.options.bwrap),
-                     'scratch': self.scratch})
+        self._write(json.dumps({'tasks': self.options.tasks,
+                                'timeout': self.options.timeout,
+                                'sandboxed': bool(self.options.bwrap),
+                                'scratch': self.scratch}))
 
-    def _write(self, message: Any) -> bool:
+    def _write(self, line: str) -> bool:
         """Send the child one line; tell whether it could be sent."""
         assert self.process is not None and self.process.stdin is not None
         try:
-            self.process.stdin.write((json.dumps(message) if not isinstance(
-                message, str) else message).encode('utf-8') + b'\n')
+            self.process.stdin.write(line.encode('utf-8') + b'\n')
             self.process.stdin.flush()
         except OSError:
             return False
@@ -228,7 +227,7 @@ class Worker:
     def grade(self, folder: str) -> FolderResult:
         """Grade one folder; a child that fails before it starts it is
         replaced once."""
-        for attempt in range(2):
+        for _ in range(2):
             fresh = self.process is None
             result = FolderResult(folder)
             if fresh:

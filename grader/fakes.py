@@ -31,6 +31,8 @@ import warnings
 from typing import (Any, Callable, Iterable, Iterator, List, Optional,
                     Sequence, Tuple, Union)
 
+from grader import exit_code
+
 real_sleep = asyncio.sleep
 WALL_CLOCKS = {getattr(time, name) for name in (
     'CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_MONOTONIC_RAW',
@@ -302,9 +304,8 @@ def run_main_forked(path: str, timeout: float,
     Forking costs a few milliseconds where a new interpreter costs tens
     (importing asyncio alone takes most of that), and the copy starts
     with nothing patched, as a script would; prepare runs in the copy
-    first. Return the exit status (None
-    if it ran out of time and was killed), what it printed, and its error
-    output.
+    first. Return the exit status (None if it ran out of time and was
+    killed), what it printed, and its error output.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sys.stdout.flush()
@@ -342,8 +343,7 @@ def run_main_forked(path: str, timeout: float,
             while True:
                 done, status = os.waitpid(pid, os.WNOHANG)
                 if done:
-                    code = os.WEXITSTATUS(status) if os.WIFEXITED(
-                        status) else -os.WTERMSIG(status)
+                    code = exit_code(status)
                     break
                 if time.monotonic() > deadline:
                     break
@@ -408,8 +408,18 @@ def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
                     (time, fake_time_module)] + [
         (real, getattr(fake_time_module, name))
         for real, name in zip(REAL_CLOCKS, CLOCKS) if name in clocks]
+    rebind(setattr, modules, replacements)
+
+
+def rebind(setattr: Callable[[Any, str, Any], None], modules: Iterable[Any],
+           replacements: Sequence[Tuple[Any, Any]]) -> None:
+    """In modules, set every name bound to an old object to its new one.
+
+    Objects are found by identity, so an alias (from asyncio import
+    sleep, wait_random = task_wait_random) is replaced too.
+    """
     for module in modules:
         for name, value in list(vars(module).items()):
-            for real, replacement in replacements:
-                if value is real:
-                    setattr(module, name, replacement)
+            for old, new in replacements:
+                if value is old:
+                    setattr(module, name, new)

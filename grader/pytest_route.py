@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 from _pytest.reports import TestReport
 
-from grader import engine, report
+from grader import discover, engine, report
 from grader.child import is_extra, taskno_of
 from grader.solution import task_zero_names
 
@@ -25,17 +25,12 @@ def check_folder(path: str) -> str:
     The folder must exist and hold task 0's file under either naming.
     """
     folder = Path(path).expanduser().resolve()
-    if not folder.exists():
-        raise pytest.UsageError('--solution-dir {}: no such folder'.format(
-            path))
-    if not folder.is_dir():
-        raise pytest.UsageError('--solution-dir {}: not a folder'.format(
-            path))
-    if not task_zero_names(folder):
-        raise pytest.UsageError(
-            '--solution-dir {}: no task file there (expected '
-            '0-basic_async_syntax.py or 0_basic_async_syntax.py)'.format(
-                path))
+    problem = discover.not_a_folder(str(folder))
+    if problem is None and not task_zero_names(folder):
+        problem = 'no task file there (expected {})'.format(
+            discover.TASK_ZERO)
+    if problem:
+        raise pytest.UsageError('--solution-dir {}: {}'.format(path, problem))
     return str(folder)
 
 

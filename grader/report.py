@@ -4,9 +4,15 @@ A task passes when every graded test of it passed or was skipped (a main
 file the folder does not have). Advice (tests marked extra) is listed but
 never changes a verdict.
 """
+import ast
 import csv
+import functools
+import inspect
 import json
+import textwrap
 from typing import Any, Dict, IO, Iterable, List, Optional, Tuple
+
+from grader import ROOT
 
 Entry = Tuple[int, bool, str, str]  # task, advice?, outcome, message
 
@@ -146,6 +152,35 @@ def table(rows: List[Tuple[str, Dict[int, Dict[str, Any]]]],
 EXERCISM_OUTPUT_LIMIT = 500
 
 
+@functools.lru_cache(maxsize=None)
+def source_lines(path: str) -> List[str]:
+    """Return the lines of a test file (read once)."""
+    with open(path, encoding='utf-8') as source:
+        return source.readlines()
+
+
+def test_code(path: str, name: str) -> str:
+    """Return the body of test function name in a file, without its def.
+
+    It is what Exercism shows a learner as the test's code. Only
+    results.json needs it, so it is read here, when that file is written.
+    """
+    lines = source_lines(path)
+    tree = ast.parse(''.join(lines))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                node.name == name:
+            block = textwrap.dedent(''.join(
+                inspect.getblock(lines[node.lineno - 1:])))
+            function = ast.parse(block).body[0]
+            body = function.body  # type: ignore
+            skip = 1 if ast.get_docstring(function) and len(  # type: ignore
+                body) > 1 else 0
+            return textwrap.dedent(''.join(
+                block.splitlines(True)[body[skip].lineno - 1:])).strip()
+    return ''
+
+
 def exercism_name(nodeid: str) -> str:
     """Return a test's name as Exercism's Python runner writes it."""
     parts = nodeid.split('::')[1:]
@@ -175,7 +210,10 @@ def exercism(result: Any) -> Dict[str, Any]:
             'status': 'pass' if found['outcome'] == 'passed' else 'fail',
             'message': found['message'] or None,
             'output': clip(found.get('output', '')),
-            'test_code': entry['code'], 'task_id': taskno}
+            'test_code': test_code(
+                str(ROOT / entry['file']),
+                entry['nodeid'].split('::')[-1].split('[')[0]),
+            'task_id': taskno}
         tests.append(test)
     if not tests:
         return {'version': 3, 'status': 'error', 'message':

@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional
 import pytest
 
 from grader import ROOT, TASK_FUNCTIONS, TASK_MODULES, one_line, reference
+from grader.fakes import rebind
 
 
 class SolutionError(Exception):
@@ -168,16 +169,14 @@ class Solution:
         reference's function. No module is imported here: a task process
         runs only the code its own task imports.
         """
+        replacements = []
         for earlier in range(taskno):
             name = TASK_FUNCTIONS[earlier]
             ours = getattr(reference, name, None)
             theirs = getattr(sys.modules.get(self.name(earlier)), name, None)
-            if ours is None or theirs is None:
-                continue
-            for module in self.loaded():
-                for attr, value in list(vars(module).items()):
-                    if value is theirs:
-                        setattr(module, attr, ours)
+            if ours is not None and theirs is not None:
+                replacements.append((theirs, ours))
+        rebind(setattr, self.loaded(), replacements)
 
     def loaded(self) -> List[ModuleType]:
         """Return the folder's task modules imported so far."""

@@ -21,6 +21,7 @@ import pytest
 
 from grader import fakes
 from grader.fakes import settle
+from grader.report import plural
 from conftest import ROOT, Fakes, Solution
 
 T = TypeVar('T')
@@ -121,11 +122,6 @@ def plain_floats(name: str, value: object) -> List[float]:
     assert not wrong, '{} should return float delays, got {!r}'.format(
         name, wrong[0])
     return [float.__float__(item) for item in values]
-
-
-def plural(count: int, noun: str) -> str:
-    """Return '1 value' or '2 values'."""
-    return '{} {}{}'.format(count, noun, '' if count == 1 else 's')
 
 
 OURS = (str(Path(fakes.__file__).parent) + os.sep,

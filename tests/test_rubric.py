@@ -12,9 +12,10 @@ from typing import List, Tuple, Union
 import pycodestyle
 import pytest
 
-from checks import parse, plural, py37_problems, retry_on_system_error
+from checks import parse, py37_problems, retry_on_system_error
 from conftest import Solution
 from grader import TASK_MODULES
+from grader.report import plural
 
 TASKS = [pytest.param(taskno, marks=pytest.mark.task(taskno=taskno),
                       id='task{}'.format(taskno)) for taskno in TASK_MODULES]
