@@ -40,16 +40,18 @@ def make_cohort(where: Path, size: int) -> List[str]:
     return folders
 
 
-def run(folders: List[str], jobs: int, sandboxed: bool) -> Dict[str, Any]:
+def run(folders: List[str], jobs: int, sandboxed: bool,
+        advice: bool) -> Dict[str, Any]:
     """Grade the cohort with jobs workers; return the timings."""
-    options = engine.Options(timeout=2.0, use_sandbox=sandboxed)
+    options = engine.Options(timeout=2.0, use_sandbox=sandboxed,
+                             advice=advice)
     started = time.perf_counter()
     results = engine.grade(folders, options, jobs)
     wall = time.perf_counter() - started
     return {'jobs': jobs, 'folders': len(folders), 'wall_s': wall,
             'median_folder_s': statistics.median(
                 result.seconds for result in results),
-            'folders_per_s': len(folders) / wall,
+            'folders_per_s': len(folders) / wall, 'advice': advice,
             'sandboxed': options.bwrap is not None}
 
 
@@ -64,6 +66,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              'and the number of CPUs)')
     parser.add_argument('--no-sandbox', action='store_true',
                         help='grade without the bubblewrap sandbox')
+    parser.add_argument('--no-advice', action='store_true',
+                        help='run only the graded tests, as python3 -m '
+                             'grader --no-advice does')
     parser.add_argument('--json', metavar='FILE',
                         help='also write the results to FILE as JSON')
     args = parser.parse_args(argv)
@@ -71,12 +76,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     with tempfile.TemporaryDirectory(prefix='cohort-') as scratch:
         folders = make_cohort(Path(scratch), args.folders)
         for jobs in args.jobs:
-            rows.append(run(folders, jobs, not args.no_sandbox))
+            rows.append(run(folders, jobs, not args.no_sandbox,
+                            not args.no_advice))
             print('graded {} folders with {} jobs'.format(len(folders), jobs),
                   file=sys.stderr)
-    print('Python {} ({}), {} CPUs, sandbox {}'.format(
+    print('Python {} ({}), {} CPUs, sandbox {}, advice {}'.format(
         platform.python_version(), platform.system(), os.cpu_count(),
-        'on' if rows[0]['sandboxed'] else 'off'))
+        'on' if rows[0]['sandboxed'] else 'off',
+        'off' if args.no_advice else 'on'))
     print('{:>5}  {:>7}  {:>8}  {:>13}  {:>10}  {:>11}'.format(
         'jobs', 'folders', 'wall s', 'median/folder', 'folders/s',
         'folders/min'))

@@ -18,9 +18,11 @@ lives:
   `python3 -m pytest --solution-dir` way in;
 - __main__: `python3 -m grader PATH ...`.
 """
+import json
 import os
 from pathlib import Path
-from typing import Dict
+from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
+                    Tuple, TypeVar)
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_MODULES: Dict[int, str] = {
@@ -29,6 +31,44 @@ TASK_MODULES: Dict[int, str] = {
 TASK_FUNCTIONS: Dict[int, str] = {
     0: 'wait_random', 1: 'wait_n', 2: 'measure_time',
     3: 'task_wait_random', 4: 'task_wait_n'}
+
+Test = TypeVar('Test')
+
+
+class Plan(NamedTuple):
+    """What to grade in one folder, within the tasks a child collected.
+
+    tasks None means every task; advice False leaves out the checks beyond
+    the exercise, which never change a grade. The engine sends a plan to
+    the child as a line (line, read), and both work out from it the same
+    tests (apply): the child runs them, the engine expects their records.
+    """
+
+    tasks: Optional[Sequence[int]] = None
+    advice: bool = True
+
+    def line(self, folder: str) -> str:
+        """Return the line that asks a child to grade folder so."""
+        return json.dumps({'folder': folder, 'advice': self.advice,
+                           'tasks': None if self.tasks is None
+                           else sorted(self.tasks)})
+
+    @staticmethod
+    def read(line: str) -> Tuple[str, 'Plan']:
+        """Return the folder and the plan that a line asks for."""
+        asked = json.loads(line)
+        tasks = asked['tasks']
+        return str(asked['folder']), Plan(
+            None if tasks is None else [int(taskno) for taskno in tasks],
+            bool(asked['advice']))
+
+    def apply(self, schedule: Dict[int, List[Test]],
+              extra: Callable[[Test], bool]) -> Dict[int, List[Test]]:
+        """Return the part of a schedule (tests by task) this plan grades."""
+        return {taskno: [test for test in tests
+                         if self.advice or not extra(test)]
+                for taskno, tests in schedule.items()
+                if self.tasks is None or taskno in self.tasks}
 
 
 def exit_code(status: int) -> int:

@@ -64,6 +64,10 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument('--folder-timeout', type=positive, default=60.0,
                        metavar='S', help='stop grading a folder after S '
                                          'seconds (default 60)')
+    parse.add_argument('--no-advice', action='store_true',
+                       help='run only the graded tests, not the advice '
+                            'checks beyond the exercise (a third faster; '
+                            'the grades are the same)')
     parse.add_argument('--no-sandbox', action='store_true',
                        help='grade without the bubblewrap sandbox')
     return parse
@@ -132,7 +136,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               .format(len(folders)), file=sys.stderr)
         return USAGE_ERROR
     options = engine.Options(args.task or (), args.test_timeout,
-                             args.folder_timeout, not args.no_sandbox)
+                             args.folder_timeout, not args.no_sandbox,
+                             not args.no_advice)
     if options.bwrap is None:
         print('warning: grading without a sandbox: {}'.format(
             options.why_unsandboxed), file=sys.stderr)

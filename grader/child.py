@@ -3,10 +3,11 @@
 Each worker of the engine starts this module (through `bootstrap`) once,
 in a sandbox when it can. The first line of standard input is the job:
 the tasks, the time limit, the scratch folder; each later line is a
-folder to grade. This process, the supervisor, runs pytest once to
-collect the suite's tests, announces the schedule (every test of every
-task, in the order they will run), then for each folder forks one process
-per task. Only the task processes import the folder's code; the
+folder to grade and its plan (which of those tasks, advice or not: see
+grader.Plan). This process, the supervisor, runs pytest once to collect
+the suite's tests, announces the schedule (every test of every task, in
+the order they will run), then for each folder forks one process per
+task of its plan. Only the task processes import the folder's code; the
 supervisor never does. It relays what each task process writes, tagged
 with the task (so no task can speak for another), kills a task process
 whose test outlives its time even if it ignores its timer, and, between
@@ -25,6 +26,7 @@ for each record of a task process, `X <task> <exit status | killed>` when
 a task process ended, and `E` when the folder is done.
 """
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -44,7 +46,7 @@ from typing import (IO, Any, Dict, Generator, Iterator, List, Optional,
 import pytest
 from _pytest.reports import TestReport
 
-from grader import ROOT, exit_code, fakes, one_line
+from grader import ROOT, Plan, exit_code, fakes, one_line
 from grader.solution import SOLUTION, Solution
 
 HANGS_BEFORE_GIVING_UP = 1  # a hang fails the task; more would only cost time
@@ -53,6 +55,9 @@ LIMITS = {  # per process: address space, CPU seconds, file size, processes
     'RLIMIT_AS': 4 << 30, 'RLIMIT_CPU': 120, 'RLIMIT_FSIZE': 64 << 20,
     'RLIMIT_NPROC': 512, 'RLIMIT_CORE': 0}
 OWN = ('grader', 'conftest', 'checks', 'test_', 'fixture_folders')
+NOT_FOR_SOLUTIONS = ('test_grader.py', 'test_benchmark.py')  # not collected
+# in a child, which then starts sooner; nor are its asserts rewritten
+# (--assert=plain), since every assert of a graded test says what is wrong
 WATCHED = OWN + ('pytest', '_pytest', 'pluggy', 'pytest_asyncio', 'json',
                  'builtins')  # json writes the records; builtins, everything
 
@@ -75,6 +80,15 @@ def budget(item: pytest.Item, timeout: float) -> float:
     times as long.
     """
     return timeout * (5 if item.get_closest_marker('subprocess') else 1)
+
+
+def brief(excinfo: Any, style: Optional[str] = None) -> str:
+    """Return a failure's one-line reason, in place of its traceback.
+
+    Formatting a traceback costs milliseconds, and advice (which often
+    fails on correct folders) is shown by its reason alone.
+    """
+    return one_line(excinfo.value)
 
 
 class GradingTimeout(BaseException):
@@ -245,6 +259,8 @@ class TaskRun:
             with self._armed(self.timeout):
                 self._checked(watch, lambda: solution.module(taskno))
             for index, item in enumerate(items):
+                if is_extra(item):  # advice shows its reason, never a trace
+                    setattr(item, 'repr_failure', brief)
                 self._write({'started': item.nodeid})
                 following = items[index + 1] if index + 1 < len(items) \
                     else None
@@ -383,10 +399,10 @@ class Supervisor:
             for taskno, items in sorted(groups.items())}))
         watch = Watch(session.config)
         for line in self.inp:  # a folder a line, until the engine stops
-            folder = line.decode('utf-8').rstrip('\n')
+            folder, plan = Plan.read(line.decode('utf-8'))
             session.config.stash[SOLUTION] = Solution(Path(folder))
             self._send('F ' + json.dumps(folder))
-            children = self._start_tasks(groups, watch)
+            children = self._start_tasks(plan.apply(groups, is_extra), watch)
             self._relay(children)
             self._clean_up([pid for pid, _, _ in children.values()])
             self._send('E')
@@ -397,6 +413,8 @@ class Supervisor:
                                                       List[pytest.Item]]]:
         """Fork one task process per task; return their pids and pipes."""
         children: Dict[int, Tuple[int, int, List[pytest.Item]]] = {}
+        gc.freeze()  # a collection in a task process then skips pytest's
+        # objects, rather than copying every page that holds one
         for taskno, items in sorted(groups.items()):
             read, write = os.pipe()
             sys.stdout.flush()
@@ -458,18 +476,19 @@ class Supervisor:
 
         A task process whose current test (or the import of its module)
         runs past three times its budget (set-up, call and tear-down each
-        have one) plus a second has ignored its timer; it is killed. A
-        task process has ended when it exits, even if a process it started
-        still holds its pipe open.
+        have one) plus a second has ignored its timer; it is killed. So is
+        one that runs past its budget with SIGALRM blocked or ignored: its
+        timer can never reach it (see deaf_to_timer). A task process has
+        ended when it exits, even if a process it started still holds its
+        pipe open.
         """
         selector = selectors.DefaultSelector()
         buffers = {taskno: b'' for taskno in children}
-        start = time.monotonic() + 3 * self.timeout + 1
-        deadlines: Dict[int, Optional[float]] = {
-            taskno: start for taskno in children}
-        limits = {taskno: {item.nodeid: 3 * budget(item, self.timeout) + 1
-                           for item in items}
-                  for taskno, (_, _, items) in children.items()}
+        clocks: Dict[int, Optional[Tuple[float, float]]] = {
+            taskno: (time.monotonic(), self.timeout) for taskno in children}
+        budgets = {taskno: {item.nodeid: budget(item, self.timeout)
+                            for item in items}
+                   for taskno, (_, _, items) in children.items()}
         statuses: Dict[int, int] = {}
         killed: Set[int] = set()
         for taskno, (_, read, _) in children.items():
@@ -482,8 +501,8 @@ class Supervisor:
             for raw in lines:
                 line = raw.decode('utf-8', 'replace')
                 self._send('T {} {}'.format(taskno, line))
-                deadlines[taskno] = self._deadline(
-                    line, limits[taskno], deadlines[taskno])
+                clocks[taskno] = self._clock(line, budgets[taskno],
+                                             clocks[taskno])
 
         while selector.get_map():
             for key, _ in selector.select(timeout=0.05):
@@ -507,9 +526,12 @@ class Supervisor:
                 self._ended(selector, key.fd, key.data, children, statuses,
                             killed)
             now = time.monotonic()
-            for taskno, deadline in deadlines.items():
-                if deadline is not None and now > deadline and \
-                        taskno not in killed and taskno not in statuses:
+            for taskno, clock in clocks.items():
+                if clock is None or taskno in killed or taskno in statuses:
+                    continue
+                ran, allowed = now - clock[0], clock[1]
+                if ran > 3 * allowed + 1 or ran > allowed + 0.5 and \
+                        deaf_to_timer(children[taskno][0]):
                     killed.add(taskno)
                     try:
                         os.kill(children[taskno][0], signal.SIGKILL)
@@ -517,15 +539,17 @@ class Supervisor:
                         pass
 
     @staticmethod
-    def _deadline(line: str, limits: Dict[str, float],
-                  current: Optional[float]) -> Optional[float]:
-        """Return the kill deadline of a task process after one line."""
+    def _clock(line: str, budgets: Dict[str, float],
+               current: Optional[Tuple[float, float]]
+               ) -> Optional[Tuple[float, float]]:
+        """Return when the running test started and its budget, after a
+        line of its task process (None between tests)."""
         try:
             record = json.loads(line)
         except ValueError:
             return current
-        if isinstance(record, dict) and record.get('started') in limits:
-            return time.monotonic() + limits[record['started']]
+        if isinstance(record, dict) and record.get('started') in budgets:
+            return time.monotonic(), budgets[record['started']]
         return None
 
     def _ended(self, selector: selectors.BaseSelector, fd: int, taskno: int,
@@ -538,6 +562,22 @@ class Supervisor:
             statuses[taskno] = os.waitpid(children[taskno][0], 0)[1]
         self._send('X {} {}'.format(taskno, 'killed' if taskno in killed
                                     else exit_code(statuses[taskno])))
+
+
+def deaf_to_timer(pid: int) -> bool:
+    """Tell whether a process has SIGALRM blocked or ignored (Linux).
+
+    Such a process cannot see its test's timer, so waiting for the last
+    resort (three budgets and a second) would only waste that time, and
+    a busy loop would burn it on a CPU.
+    """
+    try:
+        with open('/proc/{}/status'.format(pid)) as status:
+            masks = [int(line.split()[1], 16) for line in status
+                     if line.startswith(('SigBlk:', 'SigIgn:'))]
+    except (OSError, ValueError, IndexError):
+        return False
+    return any(mask >> (signal.SIGALRM - 1) & 1 for mask in masks)
 
 
 def limit_resources() -> None:
@@ -559,7 +599,8 @@ def main() -> None:
     """Grade the folders the engine sends; see the module docstring.
 
     The first line of standard input is the job (the tasks, the time
-    limit, whether this runs in a sandbox); each later line is a folder.
+    limit, whether this runs in a sandbox); each later line is a folder
+    and its plan.
     The channels to the engine are copies of standard input and output
     made before pytest starts; the standard streams themselves then point
     at nothing, so whatever the folder's code prints cannot be mistaken
@@ -581,7 +622,9 @@ def main() -> None:
     ACTIVE = True
     args = ['-c', str(ROOT / 'setup.cfg'), '--rootdir', str(ROOT), '-q',
             '-p', 'no:cacheprovider', '--solution-dir=' + os.getcwd(),
-            '--tb=native', str(ROOT / 'tests')]
+            '--tb=native', '--assert=plain', str(ROOT / 'tests')] + [
+                '--ignore=' + str(ROOT / 'tests' / name)
+                for name in NOT_FOR_SOLUTIONS]
     for taskno in job['tasks']:
         args += ['--task', str(taskno)]
     supervisor = Supervisor(inp, out, job)

@@ -23,24 +23,25 @@ import sys
 import tempfile
 import threading
 import time
-from typing import (Any, Callable, Dict, Iterator, List, Optional, Sequence,
-                    Tuple)
+from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
+                    Sequence, Tuple)
 
-from grader import child, sandbox
+from grader import Plan, child, sandbox
 
 TAMPERED = "the folder's code tampered with the grader ({})"
 
 
 class Options:
-    """How to grade: which tasks, the time limits, the sandbox."""
+    """How to grade: which tasks, advice or not, time limits, the sandbox."""
 
     def __init__(self, tasks: Sequence[int] = (), timeout: float = 2.0,
                  folder_timeout: float = 60.0,
-                 use_sandbox: bool = True) -> None:
+                 use_sandbox: bool = True, advice: bool = True) -> None:
         """Keep the options; a sandbox is used if asked for and possible."""
         self.tasks = list(tasks)
         self.timeout = timeout
         self.folder_timeout = folder_timeout
+        self.advice = advice
         self.bwrap: Optional[str] = None
         self.why_unsandboxed = 'asked for with --no-sandbox'
         if use_sandbox:
@@ -224,9 +225,9 @@ class Worker:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = ''
 
-    def grade(self, folder: str) -> FolderResult:
-        """Grade one folder; a child that fails before it starts it is
-        replaced once."""
+    def grade(self, folder: str, plan: Plan) -> FolderResult:
+        """Grade one folder as planned; a child that fails before it
+        starts it is replaced once."""
         for _ in range(2):
             fresh = self.process is None
             result = FolderResult(folder)
@@ -239,8 +240,8 @@ class Worker:
                     self.stop()
                     return result
             started = time.monotonic()
-            if self._write(folder):
-                begun = self._converse(result, started)
+            if self._write(plan.line(folder)):
+                begun = self._converse(result, started, plan)
             else:  # the child has gone
                 self.stop()
                 begun = False
@@ -277,7 +278,8 @@ class Worker:
                 for line in lines:
                     yield line.decode('utf-8', 'replace')
 
-    def _converse(self, result: FolderResult, started: float) -> bool:
+    def _converse(self, result: FolderResult, started: float,
+                  plan: Plan) -> bool:
         """Read one folder's lines into result; tell whether it began.
 
         The child is stopped if it ends, stalls or runs out of time.
@@ -306,9 +308,10 @@ class Worker:
             elif tag == 'F' and not begun:
                 begun = True  # the folder's time starts now, not the child's
                 deadline = time.monotonic() + self.options.folder_timeout
-                result.schedule = self.schedule
+                result.schedule = plan.apply(
+                    self.schedule, lambda entry: bool(entry['extra']))
                 streams = {taskno: TaskStream(entries)
-                           for taskno, entries in self.schedule.items()}
+                           for taskno, entries in result.schedule.items()}
             elif tag == 'E' and begun:
                 finished = True
                 break
@@ -333,19 +336,22 @@ def grade_folder(folder: str, options: Options) -> FolderResult:
     """Grade one folder in a child of its own; see the module docstring."""
     worker = Worker(options)
     try:
-        return worker.grade(folder)
+        return worker.grade(folder, Plan(advice=options.advice))
     finally:
         worker.stop()
 
 
 def grade(folders: Sequence[str], options: Options, jobs: int = 1,
-          done: Optional[Callable[[FolderResult], None]] = None
-          ) -> List[FolderResult]:
+          done: Optional[Callable[[FolderResult], None]] = None,
+          plans: Optional[Mapping[str, Plan]] = None) -> List[FolderResult]:
     """Grade folders with jobs workers at once; return results in order.
 
     done, if given, is called with each result as soon as it is known
-    (the progress bar uses it).
+    (the progress bar uses it). plans may narrow what is graded in some
+    folders (the suite's fixture cohort uses it to grade each broken
+    folder on the tasks its mistake is about).
     """
+    default = Plan(advice=options.advice)
     waiting: 'queue.Queue[Tuple[int, str]]' = queue.Queue()
     for index, folder in enumerate(folders):
         waiting.put((index, folder))
@@ -360,7 +366,8 @@ def grade(folders: Sequence[str], options: Options, jobs: int = 1,
                     index, folder = waiting.get_nowait()
                 except queue.Empty:
                     return
-                results[index] = worker.grade(folder)
+                results[index] = worker.grade(
+                    folder, (plans or {}).get(folder, default))
                 if done is not None:
                     done(results[index])
         finally:

@@ -56,8 +56,9 @@ def verdict_lines(tasks: Dict[int, Dict[str, Any]]) -> List[str]:
         skipped = task['skipped'] - len(task['advice'])
         counts = plural(task['graded'], 'graded test') + (
             ', {} skipped: a main file is not in the folder'.format(skipped)
-            if skipped else '') + ', ' + plural(task['advice_tests'],
-                                                'advice check')
+            if skipped else '') + (', ' + plural(
+                task['advice_tests'], 'advice check')
+                if task['advice_tests'] else '')  # none: --no-advice
         if task['status'] == 'passed':
             lines.append('task {}: passed ({})'.format(taskno, counts))
         else:

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path and 'grader' not in sys.modules:
     sys.path.append(str(ROOT))  # the grader package, when not installed
 
+import background  # noqa: E402
 from grader import child, one_line, pytest_route  # noqa: E402
 from grader.fakes import Fakes, patch  # noqa: E402
 from grader.options import pytest_addoption  # noqa: E402,F401
@@ -69,23 +70,19 @@ def pytest_collection_modifyitems(config: pytest.Config,
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start grading the fixture cohort now, if its tests are to run.
+    """Start every background command the selected tests will wait for.
 
-    It takes longer than any other test, in processes of its own, so the
-    other tests run meanwhile (see CohortRun in test_grader.py).
+    Each grades in processes of its own, so they all run at once, and
+    the other tests meanwhile (see background.py).
     """
-    module = sys.modules.get('test_grader')
-    if module is not None and not session.config.option.collectonly and \
-            any('cohort' in getattr(item, 'fixturenames', ())
-                for item in session.items):
-        module.start_cohort()
+    if not session.config.option.collectonly and not child.ACTIVE:
+        background.start(name for item in session.items
+                         for name in getattr(item, 'fixturenames', ()))
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Clean up after the fixture cohort, if it was graded."""
-    module = sys.modules.get('test_grader')
-    if module is not None:
-        module.stop_cohort()
+    """Stop and clean up the background commands."""
+    background.stop()
 
 
 @pytest.hookimpl(hookwrapper=True)

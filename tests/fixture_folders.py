@@ -3,8 +3,18 @@
 STYLES are correct folders written in different ways (tests/fixtures);
 MISTAKES are the correct folder with one typical mistake made in it;
 ATTACKS are hostile folders (tests/fixtures/hostile, see its README). Each
-comes with the verdict it must get. build() copies one into a cohort
-folder; the fixtures themselves are never graded in place.
+comes with the verdict it must get, task by task, on the tasks it is
+graded on. build() copies one into a cohort folder; the fixtures
+themselves are never graded in place.
+
+Which tasks: a task process loads only its task's module, the modules
+that one imports, and its main file, so a task none of whose files differ
+from the correct folder's can only get the correct folder's verdict. A
+style is graded on the tasks whose files it writes its own way; a mistake
+on the tasks it must fail; a few mistakes (whole()) on all five, which
+checks that the others still pass (the earlier tasks' functions are
+replaced by the reference's while a later task is tested, and a file that
+cannot be imported fails only the tasks that import it).
 """
 import shutil
 import sys
@@ -18,14 +28,19 @@ Verdict = Dict[int, Union[None, str, Tuple[str, ...]]]
 ALL_PASS: Verdict = {n: None for n in range(5)}
 
 
-def verdict(**failing: Union[None, str, Tuple[str, ...]]) -> Verdict:
-    """Return a verdict: the tasks named (t1='...') fail, the rest pass.
+def verdict(**tasks: Union[None, str, Tuple[str, ...]]) -> Verdict:
+    """Return a verdict on the tasks named (t1='...'), graded alone.
 
     Each failing task names a piece of its first message ('' for any),
     or a tuple of pieces, one of which must be in it; None passes.
     """
+    return {int(name[1:]): part for name, part in tasks.items()}
+
+
+def whole(part: Verdict) -> Verdict:
+    """Return a verdict on all five tasks: part's as given, the rest pass."""
     result = dict(ALL_PASS)
-    result.update({int(name[1:]): part for name, part in failing.items()})
+    result.update(part)
     return result
 
 
@@ -53,7 +68,7 @@ MISTAKES = {
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'
           '        bisect.insort(delays, await wait_random(max_delay))\n')],
-        verdict(t1='had at most 1 of its 5 waits in flight at once')),
+        whole(verdict(t1='had at most 1 of its 5 waits in flight at once'))),
     'sorted_call': Mistake(
         [('1-concurrent_coroutines.py', AS_COMPLETED,
           '    delays = sorted(await asyncio.gather(*tasks))\n')],
@@ -73,7 +88,8 @@ MISTAKES = {
     'integer_delays': Mistake(
         [('0-basic_async_syntax.py', 'random.uniform(0, max_delay)',
           'random.randint(0, max_delay)')],
-        verdict(t0='should return the float it drew with random.uniform')),
+        whole(verdict(
+            t0='should return the float it drew with random.uniform'))),
     'missing_docstring': Mistake(
         [('0-basic_async_syntax.py',
           '    """Wait a random number of seconds up to max_delay and return '
@@ -92,8 +108,9 @@ MISTAKES = {
         verdict(t2='2-measure_runtime.py has a syntax error at line')),
     'missing_file': Mistake(
         [('3-tasks.py', '', None)],
-        verdict(t3='3-tasks.py: file not found',
-                t4='3-tasks.py: file not found (imported by 4-tasks.py)')),
+        whole(verdict(
+            t3='3-tasks.py: file not found',
+            t4='3-tasks.py: file not found (imported by 4-tasks.py)'))),
     'missing_file_underscore': Mistake(
         [('3_tasks.py', '', None)],
         verdict(t3='3_tasks.py: file not found',
@@ -225,7 +242,7 @@ MISTAKES = {
           '        task.add_done_callback(finished)\n'
           '    if n:\n'
           '        await done.wait()\n')],
-        ALL_PASS),
+        verdict(t1=None)),
     'blocks_the_timer': Mistake(
         [('1-concurrent_coroutines.py', '    delays: List[float] = []\n',
           '    delays: List[float] = []\n'
@@ -240,13 +257,28 @@ MISTAKES = {
           '    import sys\n    sys.exit(0)\n    start = time.perf_counter()')],
         verdict(t2='SystemExit')),
 }
-STYLES = {name: ALL_PASS for name in (
+
+
+def own_ways(name: str) -> Verdict:
+    """Return a pass on each task whose module or main file a correct
+    folder writes its own way (every task, for the correct one itself)."""
+    def files(folder: Path, taskno: int) -> List[bytes]:
+        """Return the contents of task taskno's module and main file."""
+        return [path.read_bytes() for path in sorted(folder.iterdir())
+                if path.name.startswith(('{}-'.format(taskno),
+                                         '{}_'.format(taskno)))]
+    return {taskno: None for taskno in range(5)
+            if name == CORRECT.name or
+            files(FIXTURES / name, taskno) != files(CORRECT, taskno)}
+
+
+STYLES = {name: own_ways(name) for name in (
     'correct_hyphen', 'variant_callbacks', 'variant_wait', 'style_draws',
     'style_instance', 'style_py37', 'style_new_loop')}
-ATTACKS: Dict[str, Verdict] = {
-    'ini_plugin_takeover': verdict(t1='had at most 0 of its 5 waits', t2='',
-                                   t4=''),
-    'repo_cov_settings': ALL_PASS,
+ATTACKS: Dict[str, Verdict] = {  # the tasks that load the attacked module
+    'ini_plugin_takeover': verdict(t0=None,
+                                   t1='had at most 0 of its 5 waits'),
+    'repo_cov_settings': verdict(t0=None),
     'reference_standin': {n: 'is not defined in the folder (it comes from '
                           for n in range(5)},
     'rebind_grader_function': verdict(t1=TAMPERED, t2=TAMPERED),
@@ -254,11 +286,14 @@ ATTACKS: Dict[str, Verdict] = {
     'replace_sort_check': verdict(t1=TAMPERED, t2=TAMPERED),
     'forged_records': verdict(t1=TAMPERED, t2=TAMPERED),
     'detached_rewriter': verdict(t1='had at most 0 of its 5 waits'),
-    'pipe_holder': ALL_PASS,
+    'pipe_holder': verdict(t0=None, t3=None),
     'ignore_sigalrm': verdict(t1=''),
-    'write_outside': ALL_PASS,
+    'write_outside': verdict(t0=None),
     'lying_floats': verdict(t1='out of order', t4='out of order'),
 }
+ADVICE = ('correct_hyphen', 'advice_hangs')  # graded with the advice too
+HANGS = ('hanging_coroutine', 'advice_hangs', 'blocks_the_timer',
+         'ignore_sigalrm')  # each costs a test's whole time limit
 
 
 def build(name: str, cohort: Path) -> Path:

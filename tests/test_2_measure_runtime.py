@@ -78,7 +78,9 @@ def test_returns_the_time_of_wait_n_over_n(task: ModuleType,
         'measure_time(5, 9) should return the run time of wait_n over 5, '
         '{:.3f} / 5 = {:.4f}, but returned {:.4f}; time exactly the run of '
         'wait_n'.format(took, took / 5, result))
-    assert isinstance(result, float)
+    assert isinstance(result, float), (
+        'measure_time should return a float, got {}'.format(
+            type(result).__name__))
 
 
 def test_runs_wait_n_once(task: ModuleType, fake: Fakes) -> None:

@@ -1,33 +1,34 @@
 """The grader, run on fixture folders as a mentor would run it.
 
-Every fixture folder is graded from a temporary copy, in one run of
-`python3 -m grader` over the whole cohort (in parallel, as a mentor
-would): the correct folders (tests/fixtures), broken ones (the correct
-one with one typical mistake: MISTAKES), and hostile ones
-(tests/fixtures/hostile, see its README: ATTACKS), which are graded only
-where the sandbox can run. Each folder's verdict on every task is
-checked, then the table, the reports, and what the hostile folders must
-not have done. A few more runs check the `python3 -m pytest
---solution-dir` way in, and the command's usage errors.
+Every fixture folder is graded from a temporary copy: the correct folders
+(tests/fixtures), broken ones (the correct one with one typical mistake:
+MISTAKES), and hostile ones (tests/fixtures/hostile, see its README:
+ATTACKS), which are graded only where the sandbox can run. Each folder is
+graded on the tasks its verdict names (see fixture_folders), in two runs
+with two jobs each: the folders that hang, with a time limit of 1 s per
+test phase, and the others. Every grading command here runs in the
+background, started as soon as the tests are collected (see background).
+Each folder's verdicts are checked, then what the hostile folders must not
+have done, `python3 -m grader`'s table, reports and exit status, the
+`python3 -m pytest --solution-dir` way in, and the usage errors.
 """
 import csv
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import time
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional
+from typing import Any, Dict, List
 
 import pytest
 
+from background import Command, Finished, command
 from conftest import ROOT
-from fixture_folders import (ATTACKS, FIXTURES, MISTAKES, STYLES, Verdict,
-                             build)
-from grader import discover, sandbox
+from fixture_folders import (ADVICE, ATTACKS, FIXTURES, HANGS, MISTAKES,
+                             STYLES, Verdict, build)
+from grader import __main__ as cli, discover, pytest_route, sandbox
 
 SANDBOX = sandbox.find()[0] is not None
 if not SANDBOX and os.environ.get('GRADER_REQUIRE_SANDBOX'):
@@ -37,7 +38,8 @@ EXPECTED: Dict[str, Verdict] = dict(STYLES, **{
     name: mistake.verdict for name, mistake in MISTAKES.items()})
 if SANDBOX:
     EXPECTED.update(ATTACKS)
-TIMEOUT = "2"  # per test phase (the default): what a hang costs
+AGAIN = ('completion_order_only', 'style_draws')  # graded twice: determinism
+FIRST = 'detached_rewriter'  # graded first: the wait for its trace is short
 
 
 def run(args: List[str],
@@ -49,96 +51,59 @@ def run(args: List[str],
         env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1'))
 
 
-class Cohort(NamedTuple):
-    """The cohort graded in one run, and what that run left."""
-
-    folder: Path
-    report: Dict[str, Dict[str, Any]]
-    rows: Dict[str, Dict[str, str]]
-    output: str
-    status: int
-    ended: float
-    report_path: Path
-
-
-class CohortRun:
-    """The cohort's grading, started as early as the session allows.
-
-    It is the longest test here by far and it runs in processes of its
-    own, so conftest starts it as soon as the tests are collected (see
-    start_cohort); the other tests then run while it grades.
-    """
-
-    def __init__(self) -> None:
-        """Copy every fixture folder into a scratch cohort; start grading."""
-        self.scratch = Path(tempfile.mkdtemp(prefix='cohort-'))
-        self.folder = self.scratch / 'cohort'
-        self.folder.mkdir()
-        for name in EXPECTED:
-            build(name, self.folder)
-        self.report = self.scratch / 'report.json'
-        self.table = self.scratch / 'report.csv'
-        self.process = subprocess.Popen(
-            [sys.executable, '-m', 'grader', str(self.folder), '--jobs', '2',
-             '--test-timeout', TIMEOUT, '--report-json', str(self.report),
-             '--report-csv', str(self.table)],
-            cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            universal_newlines=True,
-            env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1'))
-        self.done: Optional[Cohort] = None
-
-    def result(self) -> Cohort:
-        """Wait for the grading to end; return what it left."""
-        if self.done is None:
-            output, _ = self.process.communicate(timeout=600)
-            ended = time.monotonic()
-            folders = json.loads(self.report.read_text(
-                encoding='utf-8'))['folders']
-            with open(str(self.table), encoding='utf-8') as lines:
-                rows = {Path(row['folder']).name: row
-                        for row in csv.DictReader(lines)}
-            self.done = Cohort(self.folder, {
-                Path(entry['solution_dir']).name: entry for entry in folders},
-                rows, output, self.process.returncode, ended, self.report)
-        return self.done
-
-    def close(self) -> None:
-        """Stop the grading if it still runs, and remove the cohort."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.communicate()
-        shutil.rmtree(str(self.scratch), ignore_errors=True)
+def planned(scratch: Path, names: List[str], timeout: float) -> Command:
+    """Return the command that grades copies of the folders named, each on
+    the tasks of its verdict (with advice where ADVICE says)."""
+    folders: Dict[str, Any] = {}
+    for name in names:
+        where = scratch / ('again' if name.startswith('again/') else 'cohort')
+        base = name.split('/')[-1]
+        folders[str(build(base, where))] = {
+            'tasks': sorted(EXPECTED[base]), 'advice': base in ADVICE}
+    job = scratch / 'job.json'
+    job.write_text(json.dumps({'jobs': 2, 'timeout': timeout,
+                               'folders': folders}), encoding='utf-8')
+    return ([str(ROOT / 'tests' / 'grade_plans.py'), str(job),
+             str(scratch / 'report.json')], ROOT)
 
 
-RUNS: List[CohortRun] = []
+def reports(done: Finished) -> Dict[str, Dict[str, Any]]:
+    """Return a planned run's report per folder: its name, or again/name."""
+    assert done.status == 0, done.output
+    folders = json.loads((done.scratch / 'report.json').read_text(
+        encoding='utf-8'))['folders']
+    return {str(Path(entry['solution_dir']).relative_to(
+        done.scratch)).replace('cohort/', '', 1): entry for entry in folders}
 
 
-def start_cohort() -> None:
-    """Start grading the cohort, once (conftest calls this early)."""
-    if not RUNS:
-        RUNS.append(CohortRun())
+@command
+def cohort(scratch: Path) -> Command:
+    """Every fixture folder that does not hang, graded once (two twice)."""
+    names = sorted(name for name in EXPECTED if name not in HANGS)
+    names.sort(key=lambda name: name != FIRST)
+    return planned(scratch, names + ['again/' + name for name in AGAIN], 2)
 
 
-def stop_cohort() -> None:
-    """Clean up after the cohort (conftest calls this at the end)."""
-    while RUNS:
-        RUNS.pop().close()
+@command
+def hangs(scratch: Path) -> Command:
+    """The folders that hang, with 1 s per test phase: each hang costs it."""
+    return planned(scratch, [name for name in HANGS if name in EXPECTED], 1)
 
 
 @pytest.fixture(scope='module')
-def cohort() -> Cohort:
-    """Every fixture folder, graded in one run of python3 -m grader."""
-    start_cohort()
-    return RUNS[0].result()
+def graded(cohort: Finished, hangs: Finished) -> Dict[str, Dict[str, Any]]:
+    """Every fixture folder's report, by name (again/name for a copy)."""
+    return dict(reports(cohort), **reports(hangs))
 
 
 pytestmark = pytest.mark.grader
 
 
 @pytest.mark.parametrize('name', sorted(EXPECTED))
-def test_verdict_per_task(cohort: Cohort, name: str) -> None:
-    tasks = cohort.report[name]['tasks']
-    assert sorted(tasks) == [str(n) for n in range(5)], cohort.output
+def test_verdict_per_task(graded: Dict[str, Dict[str, Any]],
+                          name: str) -> None:
+    tasks = graded[name]['tasks']
+    assert sorted(tasks) == [str(n) for n in sorted(EXPECTED[name])], tasks
     for taskno, part in EXPECTED[name].items():
         task = tasks[str(taskno)]
         if part is None:
@@ -152,66 +117,120 @@ def test_verdict_per_task(cohort: Cohort, name: str) -> None:
             assert any(piece in task['messages'][0] for piece in parts), (
                 '{}: task {} failed with {!r}, expected {!r} in it'.format(
                     name, taskno, task['messages'][0], part))
-    assert cohort.report[name]['sandboxed'] == SANDBOX
+    assert graded[name]['sandboxed'] == SANDBOX
 
 
-def test_table_reports_and_exit_status(cohort: Cohort) -> None:
-    passing = sorted(name for name, expected in EXPECTED.items()
-                     if all(part is None for part in expected.values()))
-    assert cohort.status == 1, cohort.output
-    assert '{} of {} folders passed every task'.format(
-        len(passing), len(EXPECTED)) in cohort.output, cohort.output
-    for name, entry in cohort.report.items():
-        line = [text for text in cohort.output.splitlines()
-                if text.startswith(name + ' ')]
-        statuses = [entry['tasks'][str(n)]['status'] for n in range(5)]
-        assert line and line[0].split()[1:6] == [
-            'pass' if status == 'passed' else 'FAIL'
-            for status in statuses], (name, line)
-        row = cohort.rows[name]
-        assert [row['task{}'.format(n)] for n in range(5)] == statuses
-        graded = sum(task['graded'] for task in entry['tasks'].values())
-        failed = sum(task['failed'] for task in entry['tasks'].values())
-        assert int(row['graded_failed']) == failed and int(
-            row['graded_passed']) <= graded - failed, row
-
-
-def test_advice_is_never_a_failure(cohort: Cohort) -> None:
-    task = cohort.report['correct_hyphen']['tasks']['1']
+def test_advice_is_never_a_failure(
+        graded: Dict[str, Dict[str, Any]]) -> None:
+    task = graded['correct_hyphen']['tasks']['1']
     assert task['status'] == 'passed' and any(
         'when wait_n is cancelled' in advice for advice in task['advice'])
+    assert graded['advice_hangs']['tasks']['1']['advice_tests'] > 0
+    assert graded['style_draws']['tasks']['0']['advice_tests'] == 0
+
+
+def test_grading_is_deterministic(graded: Dict[str, Dict[str, Any]]) -> None:
+    """A folder graded twice, by other processes after other folders,
+    gets the same verdicts and messages.
+
+    Every draw of the random module is the fakes', and sleepers are woken
+    in a seeded order, so even the shuffled checks give the same values.
+    """
+    for name in AGAIN:
+        assert graded['again/' + name]['tasks'] == graded[name]['tasks']
+    assert graded['completion_order_only']['tasks']['1']['status'] == \
+        'failed'
 
 
 @pytest.mark.skipif(not SANDBOX, reason='hostile folders need the sandbox')
-def test_hostile_folders_leave_no_trace(cohort: Cohort) -> None:
+def test_hostile_folders_leave_no_trace(
+        graded: Dict[str, Dict[str, Any]], cohort: Finished) -> None:
     """No file was written outside, nothing outlived its folder, and the
-    report still holds the true verdicts after the detached process's
-    wait."""
-    time.sleep(max(0.0, 2.5 - (time.monotonic() - cohort.ended)))
-    report = json.loads(cohort.report_path.read_text(encoding='utf-8'))
-    assert {Path(entry['solution_dir']).name: entry for entry
-            in report['folders']} == cohort.report
+    report still holds the true verdicts 2.5 s after the detached process
+    was started (it waits 1.5 s, then rewrites report files)."""
+    time.sleep(max(0.0, graded[FIRST]['ended'] + 2.5 - time.time()))
+    assert reports(cohort) == {name: entry for name, entry in graded.items()
+                               if name not in HANGS}
     places = [ROOT, Path(sysconfig.get_paths()['purelib']),
-              Path(os.__file__).parent, cohort.folder]
+              Path(os.__file__).parent, cohort.scratch]
     left = [str(path) for place in places
             for path in place.rglob('HOSTILE_WAS_HERE')]
     assert not left and not os.path.exists(
         '/tmp/hostile_detached_was_here'), left
     for name in ('pipe_holder', 'ignore_sigalrm'):
-        assert cohort.report[name]['seconds'] < 15, cohort.report[name]
+        assert graded[name]['seconds'] < 15, graded[name]
 
 
-def test_pytest_route_grades_alike(tmp_path: Path) -> None:
-    """`--solution-dir PATH` (two words: pytest starts again from here)
-    prints a line per failing test, the verdicts, and exits 1."""
-    folder = build('sorted_call', tmp_path)
-    report = tmp_path / 'report.json'
-    results = tmp_path / 'results.json'
-    done = run(['-m', 'pytest', '--solution-dir', str(folder), '--task', '0',
-                '--task', '1', '--report-json', str(report),
-                '--results-json', str(results)], cwd=tmp_path)
-    assert done.returncode == 1, done.stdout
-    lines = done.stdout.splitlines()
+@command
+def slow_folder(scratch: Path) -> Command:
+    """python3 -m grader on two folders, a correct one and one so slow
+    (a blocking time.sleep in wait_random) that it runs out of time."""
+    slow = build('correct_hyphen', scratch / 'cohort').rename(
+        scratch / 'cohort' / 'slow')
+    path = slow / '0-basic_async_syntax.py'
+    path.write_text(path.read_text(encoding='utf-8').replace(
+        'import random\n', 'import random\nimport time\n').replace(
+        '    delay = random.uniform', '    time.sleep(0.4)\n'
+        '    delay = random.uniform'), encoding='utf-8')
+    build('correct_hyphen', scratch / 'cohort')
+    return (['-m', 'grader', str(scratch / 'cohort'), '--task', '0',
+             '--folder-timeout', '3', '--jobs', '1', '--report-json',
+             str(scratch / 'report.json'), '--report-csv',
+             str(scratch / 'report.csv')], ROOT)
+
+
+def test_a_folder_that_runs_out_of_time(slow_folder: Finished) -> None:
+    """It says so; the folder beside it is graded as usual. One job
+    grades the correct folder first, so its time is its own even on a
+    busy machine; the slow one's tests each take 0.4 s, far below their
+    limit, but together far above the folder's 3 s."""
+    folders = {Path(entry['solution_dir']).name: entry for entry in
+               json.loads((slow_folder.scratch / 'report.json').read_text(
+                   encoding='utf-8'))['folders']}
+    assert slow_folder.status == 1, slow_folder.output
+    assert folders['slow']['problem'] == 'the folder ran out of time (3 s)'
+    assert folders['correct_hyphen']['tasks']['0']['status'] == 'passed'
+
+
+def test_table_reports_and_exit_status(slow_folder: Finished) -> None:
+    report = json.loads((slow_folder.scratch / 'report.json').read_text(
+        encoding='utf-8'))['folders']
+    with open(str(slow_folder.scratch / 'report.csv'),
+              encoding='utf-8') as lines:
+        rows = {Path(row['folder']).name: row
+                for row in csv.DictReader(lines)}
+    assert '1 of 2 folders passed every task' in slow_folder.output
+    for entry in report:
+        name = Path(entry['solution_dir']).name
+        line = [text for text in slow_folder.output.splitlines()
+                if text.startswith(name + ' ')]
+        status = entry['tasks']['0']['status']
+        assert line and line[0].split()[1:6] == [
+            'pass' if status == 'passed' else 'FAIL', '-', '-', '-', '-'], (
+            name, line)
+        row = rows[name]
+        assert [row['task{}'.format(n)] for n in range(5)] == [
+            status, '-', '-', '-', '-']
+        task = entry['tasks']['0']
+        assert int(row['graded_failed']) == task['failed'] and int(
+            row['graded_passed']) <= task['graded'] - task['failed'], row
+
+
+@command
+def route_alike(scratch: Path) -> Command:
+    """`python3 -m pytest --solution-dir PATH` (two words: pytest starts
+    again from here) on a folder that sorts, tasks 0 and 1."""
+    folder = build('sorted_call', scratch)
+    return (['-m', 'pytest', '--solution-dir', str(folder), '--task', '0',
+             '--task', '1', '--report-json', str(scratch / 'report.json'),
+             '--results-json', str(scratch / 'results.json')], scratch)
+
+
+def test_pytest_route_grades_alike(route_alike: Finished) -> None:
+    """It prints a line per failing test, the verdicts, and exits 1."""
+    done = route_alike
+    assert done.status == 1, done.output
+    lines = done.output.splitlines()
     assert 'task 0: passed (19 graded tests, 8 advice checks)' in lines
     failed = [line for line in lines if line.startswith('FAILED ')]
     assert failed == [
@@ -222,41 +241,64 @@ def test_pytest_route_grades_alike(tmp_path: Path) -> None:
         'FAILED tests/test_1_concurrent_coroutines.py::TestWaitN::'
         'test_does_not_call_sort - 1-concurrent_coroutines.py calls sort() '
         'or sorted() (line 18); insert each delay in its place as it '
-        'arrives instead'], done.stdout
-    assert 'Traceback' not in done.stdout and 'File "' not in done.stdout
-    tasks = json.loads(report.read_text(encoding='utf-8'))['tasks']
+        'arrives instead'], done.output
+    assert 'Traceback' not in done.output and 'File "' not in done.output
+    tasks = json.loads((done.scratch / 'report.json').read_text(
+        encoding='utf-8'))['tasks']
     assert tasks['1']['status'] == 'failed'
-    exercism = json.loads(results.read_text(encoding='utf-8'))
+    exercism = json.loads((done.scratch / 'results.json').read_text(
+        encoding='utf-8'))
     assert exercism['status'] == 'fail' and {
         test['task_id'] for test in exercism['tests']} == {0, 1}
 
 
+@command
+def route_ini(scratch: Path) -> Command:
+    """The pytest way in, run from a hostile folder whose pytest.ini names
+    a plugin that forges reports."""
+    folder = build('ini_plugin_takeover', scratch)
+    return (['-m', 'pytest', '--solution-dir', str(folder), '--task', '1',
+             '--report-json', str(scratch / 'report.json')], folder)
+
+
 @pytest.mark.skipif(not SANDBOX, reason='hostile folders need the sandbox')
-def test_pytest_route_ignores_the_folders_settings(tmp_path: Path) -> None:
-    """A folder's pytest.ini names a plugin that forges reports; the run
-    started again from here grades it as it is, and nothing is forged."""
-    folder = build('ini_plugin_takeover', tmp_path)
-    report = tmp_path / 'report.json'
-    done = run(['-m', 'pytest', '--solution-dir', str(folder), '--task', '1',
-                '--report-json', str(report)], cwd=folder)
-    assert done.returncode == 1, done.stdout
-    tasks = json.loads(report.read_text(encoding='utf-8'))['tasks']
+def test_pytest_route_ignores_the_folders_settings(
+        route_ini: Finished) -> None:
+    """The run started again from here grades the folder as it is, and
+    nothing is forged."""
+    assert route_ini.status == 1, route_ini.output
+    tasks = json.loads((route_ini.scratch / 'report.json').read_text(
+        encoding='utf-8'))['tasks']
     assert tasks['1']['status'] == 'failed', tasks
+
+
+@command
+def bad_solution_dir(scratch: Path) -> Command:
+    """python3 -m pytest --solution-dir with a folder that is not there."""
+    return (['-m', 'pytest', '--solution-dir=' + str(scratch / 'missing')],
+            ROOT)
+
+
+def test_a_bad_solution_dir_is_one_line(bad_solution_dir: Finished) -> None:
+    done = bad_solution_dir
+    assert done.status == 4
+    assert [line for line in done.output.splitlines() if line.strip()] == [
+        'ERROR: --solution-dir {}: no such folder'.format(
+            done.scratch / 'missing')]
 
 
 @pytest.mark.parametrize('path, reason', [
     ('missing', 'no such folder'), ('file.txt', 'not a folder'),
-    ('empty', 'no task file there')])
-def test_a_bad_solution_dir_is_one_line(tmp_path: Path, path: str,
-                                        reason: str) -> None:
+    ('empty', 'no task file there (expected 0-basic_async_syntax.py or '
+              '0_basic_async_syntax.py)')])
+def test_what_a_bad_solution_dir_is_told(tmp_path: Path, path: str,
+                                         reason: str) -> None:
     (tmp_path / 'file.txt').write_text('x')
     (tmp_path / 'empty').mkdir()
-    done = run(['-m', 'pytest', '--solution-dir=' + str(tmp_path / path)])
-    assert done.returncode == 4
-    assert [line for line in done.stdout.splitlines() if line.strip()] == [
-        'ERROR: --solution-dir {}: {}{}'.format(
-            tmp_path / path, reason, ' (expected 0-basic_async_syntax.py '
-            'or 0_basic_async_syntax.py)' if path == 'empty' else '')]
+    with pytest.raises(pytest.UsageError) as error:
+        pytest_route.check_folder(str(tmp_path / path))
+    assert str(error.value) == '--solution-dir {}: {}'.format(
+        tmp_path / path, reason)
 
 
 def test_discovery(tmp_path: Path) -> None:
@@ -282,50 +324,32 @@ def test_discovery(tmp_path: Path) -> None:
     (['EMPTY'], 'no folder with 0-basic_async_syntax.py'),
     (['--jobs', '0'], 'argument --jobs/-j: 0 is below 1'),
 ])
-def test_usage_errors_exit_4(tmp_path: Path, args: List[str],
-                             message: str) -> None:
+def test_usage_errors_exit_4(tmp_path: Path, args: List[str], message: str,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    """python3 -m grader's main, called here: nothing is graded."""
     (tmp_path / 'EMPTY').mkdir()
-    done = run(['-m', 'grader'] + args, cwd=tmp_path)
-    assert done.returncode == 4, done.stdout
-    assert message in done.stdout
+    paths = [str(tmp_path / arg) if arg.isalpha() else arg for arg in args]
+    try:
+        status = cli.main(paths)
+    except SystemExit as exit:
+        status = int(str(exit.code))
+    assert status == 4
+    assert message in capsys.readouterr().err
 
 
-def test_a_hanging_folder_beside_a_correct_one(tmp_path: Path) -> None:
-    """A folder that runs out of time says so; the other is graded as
-    usual.
-
-    The hanging folder's modules block SIGALRM and sleep when imported, so
-    only the child's kill (after three test budgets and a second, 7 s)
-    could end them; the folder's 6 s run out first. One job grades the
-    correct folder first, so its time is its own even on a busy machine.
-    """
-    hang = build('correct_hyphen', tmp_path / 'cohort')
-    hang.rename(tmp_path / 'cohort' / 'hang')
-    path = tmp_path / 'cohort' / 'hang' / '0-basic_async_syntax.py'
-    path.write_text(path.read_text(encoding='utf-8').replace(
-        'import random\n', 'import random\nimport signal\nimport time\n'
-        'signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\n'
-        'time.sleep(60)\n'), encoding='utf-8')
-    build('correct_hyphen', tmp_path / 'cohort')
-    report = tmp_path / 'report.json'
-    done = run(['-m', 'grader', str(tmp_path / 'cohort'), '--folder-timeout',
-                '6', '--jobs', '1', '--report-json', str(report)])
-    folders = {Path(entry['solution_dir']).name: entry for entry in
-               json.loads(report.read_text(encoding='utf-8'))['folders']}
-    assert done.returncode == 1
-    assert folders['hang']['problem'] == 'the folder ran out of time (6 s)'
-    assert all(task['status'] == 'passed' for task in
-               folders['correct_hyphen']['tasks'].values()), done.stdout
+@command
+def exercism(scratch: Path) -> Command:
+    """--results-json for a folder whose measure_time returns the total."""
+    folder = build('measure_total', scratch)
+    return (['-m', 'grader', str(folder), '--task', '2', '--task', '3',
+             '--results-json', str(scratch / 'results.json')], ROOT)
 
 
-def test_exercism_results_json(tmp_path: Path) -> None:
+def test_exercism_results_json(exercism: Finished) -> None:
     """Every field of Exercism's results.json, version 3."""
-    folder = build('measure_total', tmp_path)
-    results = tmp_path / 'results.json'
-    done = run(['-m', 'grader', str(folder), '--task', '2', '--task', '3',
-                '--results-json', str(results)])
-    assert done.returncode == 1, done.stdout
-    data = json.loads(results.read_text(encoding='utf-8'))
+    assert exercism.status == 1, exercism.output
+    data = json.loads((exercism.scratch / 'results.json').read_text(
+        encoding='utf-8'))
     assert sorted(data) == ['message', 'status', 'tests', 'version']
     assert data['version'] == 3 and data['status'] == 'fail'
     assert data['message'] is None
@@ -345,25 +369,6 @@ def test_exercism_results_json(tmp_path: Path) -> None:
     failing = [test for test in tests if test['status'] == 'fail']
     assert failing and 'returned the total time' in failing[0]['message']
     assert failing[0]['name'] == 'returns the time of wait n over n'
-
-
-def test_grading_is_deterministic(tmp_path: Path) -> None:
-    """The same folders get the same verdicts and messages every run.
-
-    Every draw of the random module is the fakes', and sleepers are woken
-    in a seeded order, so even the shuffled checks give the same values.
-    """
-    for name in ('completion_order_only', 'style_draws'):
-        build(name, tmp_path / 'cohort')
-    reports = []
-    for run_no in range(2):
-        report = tmp_path / 'report{}.json'.format(run_no)
-        run(['-m', 'grader', str(tmp_path / 'cohort'), '--task', '1',
-             '--report-json', str(report)])
-        folders = json.loads(report.read_text(encoding='utf-8'))['folders']
-        reports.append([entry['tasks'] for entry in folders])
-    assert reports[0] == reports[1]
-    assert reports[0][0]['1']['status'] == 'failed'
 
 
 def test_without_the_requirements_one_line_says_what_to_do() -> None:
