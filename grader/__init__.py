@@ -35,21 +35,29 @@ TASK_FUNCTIONS: Dict[int, str] = {
 Test = TypeVar('Test')
 
 
+STOPPED = 'not run: stopped at the first failure (-x)'
+
+
 class Plan(NamedTuple):
     """What to grade in one folder, within the tasks a child collected.
 
     tasks None means every task; advice False leaves out the checks beyond
-    the exercise, which never change a grade. The engine sends a plan to
-    the child as a line (line, read), and both work out from it the same
-    tests (apply): the child runs them, the engine expects their records.
+    the exercise, which never change a grade; exitfirst stops each task at
+    its first failing graded test (the rest are reported as skipped, not
+    run), which keeps the verdict and its first reason. The engine sends a
+    plan to the child as a line (line, read), and both work out from it
+    the same tests (apply): the child runs them, the engine expects their
+    records.
     """
 
     tasks: Optional[Sequence[int]] = None
     advice: bool = True
+    exitfirst: bool = False
 
     def line(self, folder: str) -> str:
         """Return the line that asks a child to grade folder so."""
         return json.dumps({'folder': folder, 'advice': self.advice,
+                           'exitfirst': self.exitfirst,
                            'tasks': None if self.tasks is None
                            else sorted(self.tasks)})
 
@@ -60,7 +68,7 @@ class Plan(NamedTuple):
         tasks = asked['tasks']
         return str(asked['folder']), Plan(
             None if tasks is None else [int(taskno) for taskno in tasks],
-            bool(asked['advice']))
+            bool(asked['advice']), bool(asked['exitfirst']))
 
     def apply(self, schedule: Dict[int, List[Test]],
               extra: Callable[[Test], bool]) -> Dict[int, List[Test]]:

@@ -68,6 +68,10 @@ def parser() -> argparse.ArgumentParser:
                        help='run only the graded tests, not the advice '
                             'checks beyond the exercise (a third faster; '
                             'the grades are the same)')
+    parse.add_argument('--exitfirst', '-x', action='store_true',
+                       help='stop each task at its first failing graded '
+                            'test: the same verdicts and first reasons, '
+                            'sooner; the tests after it are not run')
     parse.add_argument('--no-sandbox', action='store_true',
                        help='grade without the bubblewrap sandbox')
     return parse
@@ -137,7 +141,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return USAGE_ERROR
     options = engine.Options(args.task or (), args.test_timeout,
                              args.folder_timeout, not args.no_sandbox,
-                             not args.no_advice)
+                             not args.no_advice, exitfirst=args.exitfirst)
     if options.bwrap is None:
         print('warning: grading without a sandbox: {}'.format(
             options.why_unsandboxed), file=sys.stderr)

@@ -46,7 +46,7 @@ from typing import (IO, Any, Dict, Generator, Iterator, List, Optional,
 import pytest
 from _pytest.reports import TestReport
 
-from grader import ROOT, Plan, exit_code, fakes, one_line
+from grader import ROOT, STOPPED, Plan, exit_code, fakes, one_line
 from grader.solution import SOLUTION, Solution
 
 HANGS_BEFORE_GIVING_UP = 1  # a hang fails the task; more would only cost time
@@ -85,8 +85,10 @@ def budget(item: pytest.Item, timeout: float) -> float:
 def brief(excinfo: Any, style: Optional[str] = None) -> str:
     """Return a failure's one-line reason, in place of its traceback.
 
-    Formatting a traceback costs milliseconds, and advice (which often
-    fails on correct folders) is shown by its reason alone.
+    Formatting a traceback costs milliseconds, and only the pytest way in
+    shows one (with -v or --tb), never for advice; so a task process
+    formats a trace only when the job asks for traces, and never for
+    advice.
     """
     return one_line(excinfo.value)
 
@@ -179,11 +181,16 @@ class Watch:
 class TaskRun:
     """Runs one task's tests in a task process; it never returns."""
 
-    def __init__(self, out: IO[str], timeout: float) -> None:
-        """Report on out; give every test phase timeout seconds."""
+    def __init__(self, out: IO[str], timeout: float, traces: bool,
+                 exitfirst: bool) -> None:
+        """Report on out; give every test phase timeout seconds; send the
+        traceback of a graded test's failure if traces; run no more tests
+        after the first graded one that fails if exitfirst."""
         self.out = out
         fakes.PRIVATE_FDS.append(out.fileno())
         self.timeout = timeout
+        self.traces = traces
+        self.exitfirst = exitfirst
         self.hangs = 0
         self.reports: List[TestReport] = []
 
@@ -258,10 +265,15 @@ class TaskRun:
             solution = config.stash[SOLUTION]
             with self._armed(self.timeout):
                 self._checked(watch, lambda: solution.module(taskno))
+            stopped = False
             for index, item in enumerate(items):
-                if is_extra(item):  # advice shows its reason, never a trace
+                if is_extra(item) or not self.traces:
                     setattr(item, 'repr_failure', brief)
                 self._write({'started': item.nodeid})
+                if stopped:
+                    self._write({'nodeid': item.nodeid, 'outcome': 'skipped',
+                                 'message': STOPPED, 'duration': 0.0})
+                    continue
                 following = items[index + 1] if index + 1 < len(items) \
                     else None
                 started = time.perf_counter()
@@ -277,6 +289,8 @@ class TaskRun:
                               duration=time.perf_counter() - started)
                 self._checked(watch, lambda: None, full=False)
                 self._write(record)
+                stopped = self.exitfirst and not is_extra(item) and \
+                    record['outcome'] == 'failed'
             self._checked(watch, lambda: None)
             self._write({'finished': True})
         except BaseException as error:
@@ -363,6 +377,7 @@ class Supervisor:
         self.inp = inp
         self.out = out
         self.timeout = float(job['timeout'])
+        self.traces = bool(job.get('traces'))
         self.sandboxed = bool(job['sandboxed'])
         self.scratch = str(job.get('scratch', ''))
 
@@ -402,15 +417,16 @@ class Supervisor:
             folder, plan = Plan.read(line.decode('utf-8'))
             session.config.stash[SOLUTION] = Solution(Path(folder))
             self._send('F ' + json.dumps(folder))
-            children = self._start_tasks(plan.apply(groups, is_extra), watch)
+            children = self._start_tasks(plan.apply(groups, is_extra), watch,
+                                         plan.exitfirst)
             self._relay(children)
             self._clean_up([pid for pid, _, _ in children.values()])
             self._send('E')
         return True
 
     def _start_tasks(self, groups: Dict[int, List[pytest.Item]],
-                     watch: Watch) -> Dict[int, Tuple[int, int,
-                                                      List[pytest.Item]]]:
+                     watch: Watch, exitfirst: bool
+                     ) -> Dict[int, Tuple[int, int, List[pytest.Item]]]:
         """Fork one task process per task; return their pids and pipes."""
         children: Dict[int, Tuple[int, int, List[pytest.Item]]] = {}
         gc.freeze()  # a collection in a task process then skips pytest's
@@ -425,8 +441,8 @@ class Supervisor:
                 for fd in [read, self.out, self.inp.fileno()] + [
                         other for _, other, _ in children.values()]:
                     os.close(fd)
-                TaskRun(os.fdopen(write, 'w', encoding='utf-8'),
-                        self.timeout).run(taskno, items, watch)
+                TaskRun(os.fdopen(write, 'w', encoding='utf-8'), self.timeout,
+                        self.traces, exitfirst).run(taskno, items, watch)
             os.close(write)
             children[taskno] = (pid, read, items)
         return children
@@ -530,7 +546,7 @@ class Supervisor:
                 if clock is None or taskno in killed or taskno in statuses:
                     continue
                 ran, allowed = now - clock[0], clock[1]
-                if ran > 3 * allowed + 1 or ran > allowed + 0.5 and \
+                if ran > 3 * allowed + 1 or ran > allowed + 0.25 and \
                         deaf_to_timer(children[taskno][0]):
                     killed.add(taskno)
                     try:

@@ -32,13 +32,21 @@ TAMPERED = "the folder's code tampered with the grader ({})"
 
 
 class Options:
-    """How to grade: which tasks, advice or not, time limits, the sandbox."""
+    """How to grade: tasks, advice, traces, time limits, the sandbox."""
 
     def __init__(self, tasks: Sequence[int] = (), timeout: float = 2.0,
-                 folder_timeout: float = 60.0,
-                 use_sandbox: bool = True, advice: bool = True) -> None:
-        """Keep the options; a sandbox is used if asked for and possible."""
+                 folder_timeout: float = 60.0, use_sandbox: bool = True,
+                 advice: bool = True, traces: bool = False,
+                 exitfirst: bool = False) -> None:
+        """Keep the options; a sandbox is used if asked for and possible.
+
+        traces asks for the traceback of each failure (the pytest way in
+        shows them with -v or --tb); without, each has its reason only.
+        advice and exitfirst make the plan of every folder (see Plan).
+        """
         self.tasks = list(tasks)
+        self.traces = traces
+        self.exitfirst = exitfirst
         self.timeout = timeout
         self.folder_timeout = folder_timeout
         self.advice = advice
@@ -46,6 +54,10 @@ class Options:
         self.why_unsandboxed = 'asked for with --no-sandbox'
         if use_sandbox:
             self.bwrap, self.why_unsandboxed = sandbox.find()
+
+    def plan(self) -> Plan:
+        """Return the plan of a folder that no plan of its own narrows."""
+        return Plan(advice=self.advice, exitfirst=self.exitfirst)
 
 
 class TaskStream:
@@ -188,6 +200,7 @@ class Worker:
         self.schedule, self.buffer, self.errors = {}, b'', b''
         self._write(json.dumps({'tasks': self.options.tasks,
                                 'timeout': self.options.timeout,
+                                'traces': self.options.traces,
                                 'sandboxed': bool(self.options.bwrap),
                                 'scratch': self.scratch}))
 
@@ -336,7 +349,7 @@ def grade_folder(folder: str, options: Options) -> FolderResult:
     """Grade one folder in a child of its own; see the module docstring."""
     worker = Worker(options)
     try:
-        return worker.grade(folder, Plan(advice=options.advice))
+        return worker.grade(folder, options.plan())
     finally:
         worker.stop()
 
@@ -351,7 +364,7 @@ def grade(folders: Sequence[str], options: Options, jobs: int = 1,
     folders (the suite's fixture cohort uses it to grade each broken
     folder on the tasks its mistake is about).
     """
-    default = Plan(advice=options.advice)
+    default = options.plan()
     waiting: 'queue.Queue[Tuple[int, str]]' = queue.Queue()
     for index, folder in enumerate(folders):
         waiting.put((index, folder))

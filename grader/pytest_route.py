@@ -122,7 +122,8 @@ class Grader:
             return True
         options = engine.Options(
             config.getoption('task') or (), config.getoption('test_timeout'),
-            use_sandbox=not config.getoption('no_sandbox'))
+            use_sandbox=not config.getoption('no_sandbox'),
+            traces=whole_traces(config))
         if options.bwrap is None:
             config.get_terminal_writer().line(
                 'warning: grading without a sandbox: {}'.format(
@@ -147,11 +148,8 @@ class Grader:
         outcome, message = found['outcome'], found['message']
         if outcome == 'failed' and is_extra(item):
             outcome, message = 'skipped', 'advice: ' + message
-        config = item.config
-        whole = config.option.tbstyle not in ('auto', 'no') or \
-            config.option.verbose > 0
-        longrepr: Any = found.get('details') if whole and \
-            found.get('details') else message
+        longrepr: Any = found.get('details') if whole_traces(item.config) \
+            and found.get('details') else message
         if outcome == 'skipped':
             longrepr = (str(item.location[0]), item.location[1] or 0,
                         'Skipped: ' + message)
@@ -165,6 +163,12 @@ class Grader:
         item.ihook.pytest_runtest_logreport(report=test_report)
         item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid,
                                             location=item.location)
+
+
+def whole_traces(config: pytest.Config) -> bool:
+    """Tell whether failures are shown with their tracebacks (-v, --tb)."""
+    return config.option.tbstyle not in ('auto', 'no') or \
+        config.option.verbose > 0
 
 
 def configure(config: pytest.Config) -> None:

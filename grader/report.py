@@ -12,7 +12,7 @@ import json
 import textwrap
 from typing import Any, Dict, IO, Iterable, List, Optional, Tuple
 
-from grader import ROOT
+from grader import ROOT, STOPPED
 
 Entry = Tuple[int, bool, str, str]  # task, advice?, outcome, message
 
@@ -22,14 +22,18 @@ def task_verdicts(entries: Iterable[Entry]) -> Dict[int, Dict[str, Any]]:
 
     passed, failed and skipped count tests as pytest does, except that
     advice that failed counts as skipped; graded and advice count the
-    tests of each kind.
+    tests of each kind; graded_passed the graded tests that passed;
+    not_run the tests a task stopped before (-x), also counted as skipped.
     """
     tasks: Dict[int, Dict[str, Any]] = {}
     for taskno, extra, outcome, message in entries:
         task = tasks.setdefault(taskno, {
             'status': 'passed', 'passed': 0, 'failed': 0, 'skipped': 0,
-            'graded': 0, 'advice_tests': 0, 'messages': [], 'advice': []})
+            'graded': 0, 'advice_tests': 0, 'graded_passed': 0,
+            'not_run': 0, 'messages': [], 'advice': []})
         task['advice_tests' if extra else 'graded'] += 1
+        task['graded_passed'] += not extra and outcome == 'passed'
+        task['not_run'] += outcome == 'skipped' and message == STOPPED
         if extra and outcome == 'failed':
             task['advice'].append(message)
             outcome = 'skipped'
@@ -49,16 +53,19 @@ def verdict_lines(tasks: Dict[int, Dict[str, Any]]) -> List[str]:
     """Return the verdict lines, one per task, then the first advice of each.
 
     The counts say what they are: graded tests, advice (never graded),
-    and graded tests skipped because a main file is not in the folder.
+    graded tests skipped because a main file is not in the folder, and
+    tests not run after the first failure (-x).
     """
     lines = []
     for taskno, task in tasks.items():
-        skipped = task['skipped'] - len(task['advice'])
+        skipped = task['skipped'] - len(task['advice']) - task['not_run']
         counts = plural(task['graded'], 'graded test') + (
             ', {} skipped: a main file is not in the folder'.format(skipped)
             if skipped else '') + (', ' + plural(
                 task['advice_tests'], 'advice check')
-                if task['advice_tests'] else '')  # none: --no-advice
+                if task['advice_tests'] else '') + (  # none: --no-advice
+            ', {} not run after the first failure (-x)'.format(
+                task['not_run']) if task['not_run'] else '')
         if task['status'] == 'passed':
             lines.append('task {}: passed ({})'.format(taskno, counts))
         else:
@@ -112,11 +119,8 @@ def write_csv(out: IO[str], rows: List[Tuple[str, Dict[int, Dict[str, Any]]]]
 
 def graded_counts(tasks: Dict[int, Dict[str, Any]]) -> Tuple[int, int]:
     """Return how many graded tests passed and failed over all tasks."""
-    failed = sum(task['failed'] for task in tasks.values())
-    graded = sum(task['graded'] for task in tasks.values())
-    skipped = sum(task['skipped'] - len(task['advice'])
-                  for task in tasks.values())
-    return graded - failed - skipped, failed
+    return (sum(task['graded_passed'] for task in tasks.values()),
+            sum(task['failed'] for task in tasks.values()))
 
 
 def table(rows: List[Tuple[str, Dict[int, Dict[str, Any]]]],

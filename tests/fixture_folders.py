@@ -11,10 +11,10 @@ Which tasks: a task process loads only its task's module, the modules
 that one imports, and its main file, so a task none of whose files differ
 from the correct folder's can only get the correct folder's verdict. A
 style is graded on the tasks whose files it writes its own way; a mistake
-on the tasks it must fail; a few mistakes (whole()) on all five, which
-checks that the others still pass (the earlier tasks' functions are
-replaced by the reference's while a later task is tested, and a file that
-cannot be imported fails only the tasks that import it).
+on the tasks it must fail, and a few on the tasks that import its file
+as well, which must pass (the earlier tasks' functions are replaced by
+the reference's while a later task is tested); missing_file on all five
+(a file that cannot be imported fails only the tasks that import it).
 """
 import shutil
 import sys
@@ -68,7 +68,7 @@ MISTAKES = {
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'
           '        bisect.insort(delays, await wait_random(max_delay))\n')],
-        whole(verdict(t1='had at most 1 of its 5 waits in flight at once'))),
+        verdict(t1='had at most 1 of its 5 waits in flight at once', t2=None)),
     'sorted_call': Mistake(
         [('1-concurrent_coroutines.py', AS_COMPLETED,
           '    delays = sorted(await asyncio.gather(*tasks))\n')],
@@ -88,8 +88,8 @@ MISTAKES = {
     'integer_delays': Mistake(
         [('0-basic_async_syntax.py', 'random.uniform(0, max_delay)',
           'random.randint(0, max_delay)')],
-        whole(verdict(
-            t0='should return the float it drew with random.uniform'))),
+        verdict(t0='should return the float it drew with random.uniform',
+                t1=None, t3=None)),
     'missing_docstring': Mistake(
         [('0-basic_async_syntax.py',
           '    """Wait a random number of seconds up to max_delay and return '
@@ -291,9 +291,10 @@ ATTACKS: Dict[str, Verdict] = {  # the tasks that load the attacked module
     'write_outside': verdict(t0=None),
     'lying_floats': verdict(t1='out of order', t4='out of order'),
 }
-ADVICE = ('correct_hyphen', 'advice_hangs')  # graded with the advice too
-HANGS = ('hanging_coroutine', 'advice_hangs', 'blocks_the_timer',
-         'ignore_sigalrm')  # each costs a test's whole time limit
+ADVICE = ('advice_hangs',)  # graded with the advice too
+HANGS = ('hanging_coroutine', 'blocks_the_timer',
+         'ignore_sigalrm')  # each costs a test's whole time limit, and
+# fails at its second test: they are graded with a shorter limit
 
 
 def build(name: str, cohort: Path) -> Path:

@@ -1,7 +1,8 @@
 """Grade folders, each on its own plan (test_grader runs this).
 
 `python3 grade_plans.py JOB REPORT`: JOB is a JSON file, {"jobs": N,
-"timeout": S, "folders": {PATH: {"tasks": [N, ...], "advice": BOOL}}};
+"timeout": S, "folders": {PATH: {"tasks": [N, ...], "advice": BOOL,
+"exitfirst": BOOL}}} (see grader.Plan);
 REPORT gets {"folders": [...]} in the shape of `python3 -m grader
 --report-json`, in JOB's order, and each folder's "ended" (time.time()
 when its grading ended). `python3 -m grader` grades every folder alike;
@@ -22,7 +23,7 @@ from grader.__main__ import tasks_of  # noqa: E402
 def main(argv: List[str]) -> int:
     """Grade the folders of the job file; write the report file."""
     job = json.loads(Path(argv[0]).read_text(encoding='utf-8'))
-    plans = {folder: Plan(plan['tasks'], plan['advice'])
+    plans = {folder: Plan(plan['tasks'], plan['advice'], plan['exitfirst'])
              for folder, plan in job['folders'].items()}
     options = engine.Options(timeout=float(job['timeout']))
     ended: Dict[str, float] = {}

@@ -4,13 +4,14 @@ Every fixture folder is graded from a temporary copy: the correct folders
 (tests/fixtures), broken ones (the correct one with one typical mistake:
 MISTAKES), and hostile ones (tests/fixtures/hostile, see its README:
 ATTACKS), which are graded only where the sandbox can run. Each folder is
-graded on the tasks its verdict names (see fixture_folders), in two runs
-with two jobs each: the folders that hang, with a time limit of 1 s per
-test phase, and the others. Every grading command here runs in the
-background, started as soon as the tests are collected (see background).
-Each folder's verdicts are checked, then what the hostile folders must not
-have done, `python3 -m grader`'s table, reports and exit status, the
-`python3 -m pytest --solution-dir` way in, and the usage errors.
+graded on the tasks its verdict names (see fixture_folders), each task up
+to its first failure, in two runs: the folders that hang, with a time
+limit of 0.5 s per test phase, and the others, with two jobs. Every
+grading command here runs in the background, started as soon as the
+tests are collected (see background). Each folder's verdicts are
+checked, then what the hostile folders must not have done, `python3 -m
+grader`'s table, reports and exit status, the `python3 -m pytest
+--solution-dir` way in, and the usage errors.
 """
 import csv
 import json
@@ -28,7 +29,7 @@ from background import Command, Finished, command
 from conftest import ROOT
 from fixture_folders import (ADVICE, ATTACKS, FIXTURES, HANGS, MISTAKES,
                              STYLES, Verdict, build)
-from grader import __main__ as cli, discover, pytest_route, sandbox
+from grader import __main__ as cli, discover, engine, pytest_route, sandbox
 
 SANDBOX = sandbox.find()[0] is not None
 if not SANDBOX and os.environ.get('GRADER_REQUIRE_SANDBOX'):
@@ -38,7 +39,7 @@ EXPECTED: Dict[str, Verdict] = dict(STYLES, **{
     name: mistake.verdict for name, mistake in MISTAKES.items()})
 if SANDBOX:
     EXPECTED.update(ATTACKS)
-AGAIN = ('completion_order_only', 'style_draws')  # graded twice: determinism
+AGAIN = ('completion_order_only',)  # graded twice: determinism
 FIRST = 'detached_rewriter'  # graded first: the wait for its trace is short
 
 
@@ -51,17 +52,20 @@ def run(args: List[str],
         env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1'))
 
 
-def planned(scratch: Path, names: List[str], timeout: float) -> Command:
+def planned(scratch: Path, names: List[str], timeout: float,
+            jobs: int = 2) -> Command:
     """Return the command that grades copies of the folders named, each on
-    the tasks of its verdict (with advice where ADVICE says)."""
+    the tasks of its verdict (with advice where ADVICE says), each task
+    up to its first failure (-x), which decides its verdict and reason."""
     folders: Dict[str, Any] = {}
     for name in names:
         where = scratch / ('again' if name.startswith('again/') else 'cohort')
         base = name.split('/')[-1]
         folders[str(build(base, where))] = {
-            'tasks': sorted(EXPECTED[base]), 'advice': base in ADVICE}
+            'tasks': sorted(EXPECTED[base]), 'advice': base in ADVICE,
+            'exitfirst': True}
     job = scratch / 'job.json'
-    job.write_text(json.dumps({'jobs': 2, 'timeout': timeout,
+    job.write_text(json.dumps({'jobs': jobs, 'timeout': timeout,
                                'folders': folders}), encoding='utf-8')
     return ([str(ROOT / 'tests' / 'grade_plans.py'), str(job),
              str(scratch / 'report.json')], ROOT)
@@ -86,8 +90,10 @@ def cohort(scratch: Path) -> Command:
 
 @command
 def hangs(scratch: Path) -> Command:
-    """The folders that hang, with 1 s per test phase: each hang costs it."""
-    return planned(scratch, [name for name in HANGS if name in EXPECTED], 1)
+    """The folders that hang (at their second test, after a trivial one),
+    with 0.5 s per test phase: each hang costs that."""
+    return planned(scratch, [name for name in HANGS if name in EXPECTED],
+                   0.5, jobs=1)
 
 
 @pytest.fixture(scope='module')
@@ -122,11 +128,11 @@ def test_verdict_per_task(graded: Dict[str, Dict[str, Any]],
 
 def test_advice_is_never_a_failure(
         graded: Dict[str, Dict[str, Any]]) -> None:
-    task = graded['correct_hyphen']['tasks']['1']
+    """advice_hangs passes task 1, though its advice fails, and hangs."""
+    task = graded['advice_hangs']['tasks']['1']
     assert task['status'] == 'passed' and any(
         'when wait_n is cancelled' in advice for advice in task['advice'])
-    assert graded['advice_hangs']['tasks']['1']['advice_tests'] > 0
-    assert graded['style_draws']['tasks']['0']['advice_tests'] == 0
+    assert graded['correct_hyphen']['tasks']['1']['advice_tests'] == 0
 
 
 def test_grading_is_deterministic(graded: Dict[str, Dict[str, Any]]) -> None:
@@ -337,25 +343,17 @@ def test_usage_errors_exit_4(tmp_path: Path, args: List[str], message: str,
     assert message in capsys.readouterr().err
 
 
-@command
-def exercism(scratch: Path) -> Command:
-    """--results-json for a folder whose measure_time returns the total."""
-    folder = build('measure_total', scratch)
-    return (['-m', 'grader', str(folder), '--task', '2', '--task', '3',
-             '--results-json', str(scratch / 'results.json')], ROOT)
-
-
-def test_exercism_results_json(exercism: Finished) -> None:
-    """Every field of Exercism's results.json, version 3."""
-    assert exercism.status == 1, exercism.output
-    data = json.loads((exercism.scratch / 'results.json').read_text(
+def test_exercism_results_json(route_alike: Finished) -> None:
+    """Every field of Exercism's results.json, version 3 (python3 -m
+    grader --results-json writes it with the same report.exercism)."""
+    data = json.loads((route_alike.scratch / 'results.json').read_text(
         encoding='utf-8'))
     assert sorted(data) == ['message', 'status', 'tests', 'version']
     assert data['version'] == 3 and data['status'] == 'fail'
     assert data['message'] is None
     tests = data['tests']
     assert [test['task_id'] for test in tests] == sorted(
-        test['task_id'] for test in tests) and {2, 3} == {
+        test['task_id'] for test in tests) and {0, 1} == {
         test['task_id'] for test in tests}
     for test in tests:
         assert sorted(test) == ['message', 'name', 'output', 'status',
@@ -367,8 +365,29 @@ def test_exercism_results_json(exercism: Finished) -> None:
         assert test['output'] is None or len(test['output']) <= 500
         assert (test['message'] is None) == (test['status'] == 'pass')
     failing = [test for test in tests if test['status'] == 'fail']
-    assert failing and 'returned the total time' in failing[0]['message']
-    assert failing[0]['name'] == 'returns the time of wait n over n'
+    assert failing and 'wait_n sorts at run time' in failing[0]['message']
+    assert failing[0]['name'] == 'TestWaitN > does not sort at run time'
+
+
+def test_one_folder_is_told_its_failures_and_verdicts(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """python3 -m grader on one folder: a line per failing graded test,
+    then the verdict block (advice is never a failing line)."""
+    result = engine.FolderResult('/learner')
+    result.schedule = {1: [{'nodeid': 'tests/t.py::test_a', 'extra': False},
+                           {'nodeid': 'tests/t.py::test_b', 'extra': True}],
+                       3: [{'nodeid': 'tests/t.py::test_c', 'extra': False}]}
+    result.results = {
+        'tests/t.py::test_a': {'outcome': 'failed', 'message': 'too slow'},
+        'tests/t.py::test_b': {'outcome': 'failed', 'message': 'no check'},
+        'tests/t.py::test_c': {'outcome': 'passed', 'message': ''}}
+    cli.show([result], [(result.folder, cli.tasks_of(result))])
+    assert capsys.readouterr().out.splitlines() == [
+        'FAILED tests/t.py::test_a - too slow',
+        'verdict per task for /learner',
+        'task 1: failed (1 of 1 graded test, 1 advice check): too slow',
+        'task 3: passed (1 graded test)',
+        'advice, not graded: task 1: no check']
 
 
 def test_without_the_requirements_one_line_says_what_to_do() -> None:
