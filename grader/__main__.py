@@ -7,19 +7,19 @@ Exit status: 0 if every folder passed every task, 1 if any failed, 4 for
 a usage error.
 """
 import argparse
+import importlib.util
 import os
 import sys
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
-try:
-    import pytest_asyncio  # noqa: F401 - the suite needs it in the child
-    from grader import ROOT, discover, engine, report
-    from grader.arguments import count, positive
-except ImportError as missing:  # said in one line, with the fix
-    print('python3 -m grader: {} is not installed here: set up as the '
-          'README says, python3 -m venv .venv && .venv/bin/python -m pip '
-          'install -r requirements-test.txt, then run .venv/bin/python -m '
-          'grader'.format(missing.name), file=sys.stderr)
+from grader import ROOT, discover, engine, report
+from grader.arguments import count, positive
+
+if importlib.util.find_spec('pytest_asyncio') is None:  # the child needs it
+    print('python3 -m grader: pytest_asyncio is not installed here: set up '
+          'as the README says, python3 -m venv .venv && .venv/bin/python -m '
+          'pip install -r requirements-test.txt, then run .venv/bin/python '
+          '-m grader', file=sys.stderr)
     sys.exit(4)
 
 USAGE_ERROR = 4

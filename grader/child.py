@@ -1,8 +1,8 @@
 """What runs inside the sandbox: pytest over folders, a process per task.
 
-Each worker of the engine starts this module (through `bootstrap`) once,
-in a sandbox when it can. The first line of standard input is the job:
-the tasks, the time limit, the scratch folder; each later line is a
+Each worker of the engine starts this module (through engine.bootstrap)
+once, in a sandbox when it can. The first line of standard input is the
+job: the tasks, the time limit, the scratch folder; each later line is a
 folder to grade and its plan (which of those tasks, advice or not: see
 grader.Plan). This process, the supervisor, runs pytest once to collect
 the suite's tests, announces the schedule (every test of every task, in
@@ -657,16 +657,3 @@ def undumpable() -> None:
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
     except (OSError, AttributeError):
         pass
-
-
-def bootstrap() -> str:
-    """Return the Python code that starts a supervisor.
-
-    It finds the grader package by path, then takes this project's folder
-    off the import path, so that the folder's code cannot import our task
-    modules by name.
-    """
-    return ('import sys; sys.path.insert(0, {root!r}); '
-            'import grader.child, grader.solution, grader.fakes; '
-            'sys.path.remove({root!r}); grader.child.main()'
-            .format(root=str(ROOT)))

@@ -3,11 +3,16 @@ import os
 from pathlib import Path
 from typing import List, Optional
 
-from grader.solution import task_zero_names
-
 DEPTH = 4
 TASK_ZERO = '0-basic_async_syntax.py or 0_basic_async_syntax.py'
 SKIP = {'.git', 'node_modules', '__pycache__', '.venv', 'venv', '.tox'}
+
+
+def task_zero_names(directory: Path) -> List[Path]:
+    """Return task 0's file in directory under either naming, if there."""
+    return [path for path in (directory / '0-basic_async_syntax.py',
+                              directory / '0_basic_async_syntax.py')
+            if path.is_file()]
 
 
 def not_a_folder(path: str) -> Optional[str]:

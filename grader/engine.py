@@ -26,9 +26,22 @@ import time
 from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
                     Sequence, Tuple)
 
-from grader import Plan, child, sandbox
+from grader import ROOT, Plan, sandbox
 
 TAMPERED = "the folder's code tampered with the grader ({})"
+
+
+def bootstrap() -> str:
+    """Return the Python code that starts a child (see child.py).
+
+    It finds the grader package by path, then takes this project's folder
+    off the import path, so that the folder's code cannot import our task
+    modules by name.
+    """
+    return ('import sys; sys.path.insert(0, {root!r}); '
+            'import grader.child, grader.solution, grader.fakes; '
+            'sys.path.remove({root!r}); grader.child.main()'
+            .format(root=str(ROOT)))
 
 
 class Options:
@@ -191,7 +204,7 @@ class Worker:
     def _start(self) -> None:
         """Start a child in a scratch folder of its own, in the sandbox."""
         self.scratch = os.path.realpath(tempfile.mkdtemp(prefix='grader-'))
-        argv = [sys.executable, '-I', '-B', '-c', child.bootstrap()]
+        argv = [sys.executable, '-I', '-B', '-c', bootstrap()]
         if self.options.bwrap:
             argv = sandbox.wrap(self.options.bwrap, argv, self.scratch)
         self.process = subprocess.Popen(

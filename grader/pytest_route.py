@@ -14,7 +14,6 @@ from _pytest.reports import TestReport
 
 from grader import discover, engine, report
 from grader.child import is_extra, taskno_of
-from grader.solution import task_zero_names
 
 RANK = {'passed': 0, 'skipped': 1, 'failed': 2}
 
@@ -26,7 +25,7 @@ def check_folder(path: str) -> str:
     """
     folder = Path(path).expanduser().resolve()
     problem = discover.not_a_folder(str(folder))
-    if problem is None and not task_zero_names(folder):
+    if problem is None and not discover.task_zero_names(folder):
         problem = 'no task file there (expected {})'.format(
             discover.TASK_ZERO)
     if problem:

@@ -22,13 +22,6 @@ class SolutionError(Exception):
     """A task module that cannot be used, with the one-line reason."""
 
 
-def task_zero_names(directory: Path) -> List[Path]:
-    """Return task 0's file in directory under either naming, if there."""
-    return [path for path in (directory / '0-basic_async_syntax.py',
-                              directory / '0_basic_async_syntax.py')
-            if path.is_file()]
-
-
 def defined_in(value: Any) -> Optional[str]:
     """Return the file a function or module was defined in, if known."""
     value = inspect.unwrap(value) if callable(value) else value

@@ -21,7 +21,8 @@ import sys
 import sysconfig
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from types import SimpleNamespace
+from typing import Any, Dict, List, cast
 
 import pytest
 
@@ -29,7 +30,8 @@ from background import Command, Finished, command
 from conftest import ROOT
 from fixture_folders import (ADVICE, ATTACKS, FIXTURES, HANGS, MISTAKES,
                              STYLES, Verdict, build)
-from grader import __main__ as cli, discover, engine, pytest_route, sandbox
+from grader import (__main__ as cli, child, discover, engine, pytest_route,
+                    sandbox)
 
 SANDBOX = sandbox.find()[0] is not None
 if not SANDBOX and os.environ.get('GRADER_REQUIRE_SANDBOX'):
@@ -222,60 +224,55 @@ def test_table_reports_and_exit_status(slow_folder: Finished) -> None:
             row['graded_passed']) <= task['graded'] - task['failed'], row
 
 
+ROUTED = 'ini_plugin_takeover' if SANDBOX else 'sorted_call'
+
+
 @command
-def route_alike(scratch: Path) -> Command:
+def pytest_way_in(scratch: Path) -> Command:
     """`python3 -m pytest --solution-dir PATH` (two words: pytest starts
-    again from here) on a folder that sorts, tasks 0 and 1."""
-    folder = build('sorted_call', scratch)
+    again from here), run from the folder itself, on tasks 0 and 1. Where
+    the sandbox runs, the folder is ini_plugin_takeover, whose pytest.ini
+    names a plugin that forges reports; elsewhere, one that sorts."""
+    folder = build(ROUTED, scratch)
     return (['-m', 'pytest', '--solution-dir', str(folder), '--task', '0',
              '--task', '1', '--report-json', str(scratch / 'report.json'),
-             '--results-json', str(scratch / 'results.json')], scratch)
+             '--results-json', str(scratch / 'results.json')], folder)
 
 
-def test_pytest_route_grades_alike(route_alike: Finished) -> None:
-    """It prints a line per failing test, the verdicts, and exits 1."""
-    done = route_alike
+def route_report(done: Finished) -> Dict[str, Any]:
+    """Return the verdict per task that the pytest way in wrote."""
+    tasks: Dict[str, Any] = json.loads((done.scratch / 'report.json')
+                                       .read_text(encoding='utf-8'))['tasks']
+    return tasks
+
+
+def test_pytest_route_says_each_failure_in_a_line(
+        pytest_way_in: Finished) -> None:
+    """A line per failing graded test (its name and reason, nothing cut,
+    no traceback), the verdicts, and exit status 1."""
+    done = pytest_way_in
     assert done.status == 1, done.output
     lines = done.output.splitlines()
     assert 'task 0: passed (19 graded tests, 8 advice checks)' in lines
     failed = [line for line in lines if line.startswith('FAILED ')]
-    assert failed == [
-        'FAILED tests/test_1_concurrent_coroutines.py::TestWaitN::'
-        'test_does_not_sort_at_run_time - wait_n sorts at run time '
-        '(sorted() at 1-concurrent_coroutines.py:18); insert each delay in '
-        'its place as it arrives instead',
-        'FAILED tests/test_1_concurrent_coroutines.py::TestWaitN::'
-        'test_does_not_call_sort - 1-concurrent_coroutines.py calls sort() '
-        'or sorted() (line 18); insert each delay in its place as it '
-        'arrives instead'], done.output
+    task = route_report(done)['1']
+    assert task['status'] == 'failed' and [
+        line.partition(' - ')[2] for line in failed] == task['messages']
+    assert all(line.startswith(
+        'FAILED tests/test_1_concurrent_coroutines.py::') for line in failed)
     assert 'Traceback' not in done.output and 'File "' not in done.output
-    tasks = json.loads((done.scratch / 'report.json').read_text(
-        encoding='utf-8'))['tasks']
-    assert tasks['1']['status'] == 'failed'
-    exercism = json.loads((done.scratch / 'results.json').read_text(
-        encoding='utf-8'))
-    assert exercism['status'] == 'fail' and {
-        test['task_id'] for test in exercism['tests']} == {0, 1}
-
-
-@command
-def route_ini(scratch: Path) -> Command:
-    """The pytest way in, run from a hostile folder whose pytest.ini names
-    a plugin that forges reports."""
-    folder = build('ini_plugin_takeover', scratch)
-    return (['-m', 'pytest', '--solution-dir', str(folder), '--task', '1',
-             '--report-json', str(scratch / 'report.json')], folder)
 
 
 @pytest.mark.skipif(not SANDBOX, reason='hostile folders need the sandbox')
 def test_pytest_route_ignores_the_folders_settings(
-        route_ini: Finished) -> None:
-    """The run started again from here grades the folder as it is, and
-    nothing is forged."""
-    assert route_ini.status == 1, route_ini.output
-    tasks = json.loads((route_ini.scratch / 'report.json').read_text(
-        encoding='utf-8'))['tasks']
-    assert tasks['1']['status'] == 'failed', tasks
+        pytest_way_in: Finished) -> None:
+    """Started again from here, it grades ini_plugin_takeover as it is:
+    its plugin forges nothing."""
+    assert route_report(pytest_way_in)['1']['messages'][0].startswith(
+        'wait_n(5, 3) had at most 0 of its 5 waits in flight at once')
+    results = json.loads((pytest_way_in.scratch / 'results.json').read_text(
+        encoding='utf-8'))
+    assert results['status'] == 'fail'
 
 
 @command
@@ -305,6 +302,33 @@ def test_what_a_bad_solution_dir_is_told(tmp_path: Path, path: str,
         pytest_route.check_folder(str(tmp_path / path))
     assert str(error.value) == '--solution-dir {}: {}'.format(
         tmp_path / path, reason)
+
+
+def test_a_traceback_starts_at_the_learners_file() -> None:
+    """With -v or --tb a failure is shown whole, from the learner's own
+    frame on, without pytest's, pluggy's or the grader's frames."""
+    text = '\n'.join([
+        'Traceback (most recent call last):',
+        '  File "/v/site-packages/_pytest/runner.py", line 341, in from_call',
+        '    result = func()',
+        '  File "/v/site-packages/pluggy/_callers.py", line 103, in call',
+        '    res = hook_impl.function(*args)',
+        '  File "/work/tests/checks.py", line 300, in test_in_flight',
+        '    delays = await module.wait_n(5, 3)',
+        '  File "/learner/1-concurrent_coroutines.py", line 18, in wait_n',
+        '    return 1 / 0',
+        'ZeroDivisionError: division by zero'])
+    assert child.learner_traceback(text, '/learner').splitlines() == [
+        'Traceback (most recent call last):',
+        '  File "/learner/1-concurrent_coroutines.py", line 18, in wait_n',
+        '    return 1 / 0',
+        'ZeroDivisionError: division by zero']
+    options = [(('auto', 0), False), (('no', 0), False), (('auto', 1), True),
+               (('long', 0), True), (('native', 0), True)]
+    for (tbstyle, verbose), whole in options:
+        config = SimpleNamespace(option=SimpleNamespace(tbstyle=tbstyle,
+                                                        verbose=verbose))
+        assert pytest_route.whole_traces(cast(pytest.Config, config)) == whole
 
 
 def test_discovery(tmp_path: Path) -> None:
@@ -343,10 +367,10 @@ def test_usage_errors_exit_4(tmp_path: Path, args: List[str], message: str,
     assert message in capsys.readouterr().err
 
 
-def test_exercism_results_json(route_alike: Finished) -> None:
+def test_exercism_results_json(pytest_way_in: Finished) -> None:
     """Every field of Exercism's results.json, version 3 (python3 -m
     grader --results-json writes it with the same report.exercism)."""
-    data = json.loads((route_alike.scratch / 'results.json').read_text(
+    data = json.loads((pytest_way_in.scratch / 'results.json').read_text(
         encoding='utf-8'))
     assert sorted(data) == ['message', 'status', 'tests', 'version']
     assert data['version'] == 3 and data['status'] == 'fail'
@@ -365,8 +389,9 @@ def test_exercism_results_json(route_alike: Finished) -> None:
         assert test['output'] is None or len(test['output']) <= 500
         assert (test['message'] is None) == (test['status'] == 'pass')
     failing = [test for test in tests if test['status'] == 'fail']
-    assert failing and 'wait_n sorts at run time' in failing[0]['message']
-    assert failing[0]['name'] == 'TestWaitN > does not sort at run time'
+    assert failing[0]['message'] == route_report(pytest_way_in)['1'][
+        'messages'][0]
+    assert failing[0]['name'].startswith('TestWaitN > ')
 
 
 def test_one_folder_is_told_its_failures_and_verdicts(
