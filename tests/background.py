@@ -36,7 +36,11 @@ class Run:
     def __init__(self, starter: Starter) -> None:
         """Prepare the scratch folder with starter, and start the command."""
         self.scratch = Path(tempfile.mkdtemp(prefix='suite-'))
-        args, cwd = starter(self.scratch)
+        try:
+            args, cwd = starter(self.scratch)
+        except BaseException:
+            shutil.rmtree(str(self.scratch), ignore_errors=True)
+            raise
         self.process = subprocess.Popen(
             [sys.executable] + args, cwd=str(cwd), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, universal_newlines=True,
@@ -60,6 +64,7 @@ class Run:
 
 STARTERS: Dict[str, Starter] = {}
 RUNS: Dict[str, Run] = {}
+BROKEN: Dict[str, Exception] = {}
 
 
 def command(starter: Starter) -> Any:
@@ -76,15 +81,24 @@ def command(starter: Starter) -> Any:
     def fixture() -> Finished:
         """Return what the command left."""
         start([name])
+        if name in BROKEN:
+            raise BROKEN[name]
         return RUNS[name].finished()
     return fixture
 
 
 def start(names: Iterable[str]) -> None:
-    """Start the commands named (conftest calls this once collected)."""
+    """Start the commands named (conftest calls this once collected).
+
+    A command that cannot be started fails the tests that take its
+    fixture, not the whole session.
+    """
     for name in names:
-        if name in STARTERS and name not in RUNS:
-            RUNS[name] = Run(STARTERS[name])
+        if name in STARTERS and name not in RUNS and name not in BROKEN:
+            try:
+                RUNS[name] = Run(STARTERS[name])
+            except Exception as error:
+                BROKEN[name] = error
 
 
 def stop() -> None:

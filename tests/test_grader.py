@@ -173,8 +173,8 @@ def test_hostile_folders_leave_no_trace(
 def slow_folder(scratch: Path) -> Command:
     """python3 -m grader on two folders, a correct one and one so slow
     (a blocking time.sleep in wait_random) that it runs out of time."""
-    slow = build('correct_hyphen', scratch / 'cohort').rename(
-        scratch / 'cohort' / 'slow')
+    slow = scratch / 'cohort' / 'slow'
+    build('correct_hyphen', scratch / 'cohort').rename(slow)
     path = slow / '0-basic_async_syntax.py'
     path.write_text(path.read_text(encoding='utf-8').replace(
         'import random\n', 'import random\nimport time\n').replace(
