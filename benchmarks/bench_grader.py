@@ -40,11 +40,11 @@ def make_cohort(where: Path, size: int) -> List[str]:
     return folders
 
 
-def run(folders: List[str], jobs: int, sandboxed: bool,
-        advice: bool) -> Dict[str, Any]:
+def run(folders: List[str], jobs: int, sandboxed: bool, advice: bool,
+        exitfirst: bool) -> Dict[str, Any]:
     """Grade the cohort with jobs workers; return the timings."""
     options = engine.Options(timeout=2.0, use_sandbox=sandboxed,
-                             advice=advice)
+                             advice=advice, exitfirst=exitfirst)
     started = time.perf_counter()
     results = engine.grade(folders, options, jobs)
     wall = time.perf_counter() - started
@@ -52,6 +52,7 @@ def run(folders: List[str], jobs: int, sandboxed: bool,
             'median_folder_s': statistics.median(
                 result.seconds for result in results),
             'folders_per_s': len(folders) / wall, 'advice': advice,
+            'exitfirst': exitfirst,
             'sandboxed': options.bwrap is not None}
 
 
@@ -69,6 +70,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument('--no-advice', action='store_true',
                         help='run only the graded tests, as python3 -m '
                              'grader --no-advice does')
+    parser.add_argument('--exitfirst', '-x', action='store_true',
+                        help='stop each task at its first failing graded '
+                             'test, as python3 -m grader -x does')
     parser.add_argument('--json', metavar='FILE',
                         help='also write the results to FILE as JSON')
     args = parser.parse_args(argv)
@@ -77,13 +81,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         folders = make_cohort(Path(scratch), args.folders)
         for jobs in args.jobs:
             rows.append(run(folders, jobs, not args.no_sandbox,
-                            not args.no_advice))
+                            not args.no_advice, args.exitfirst))
             print('graded {} folders with {} jobs'.format(len(folders), jobs),
                   file=sys.stderr)
-    print('Python {} ({}), {} CPUs, sandbox {}, advice {}'.format(
+    print('Python {} ({}), {} CPUs, sandbox {}, advice {}, -x {}'.format(
         platform.python_version(), platform.system(), os.cpu_count(),
         'on' if rows[0]['sandboxed'] else 'off',
-        'off' if args.no_advice else 'on'))
+        'off' if args.no_advice else 'on', 'on' if args.exitfirst else 'off'))
     print('{:>5}  {:>7}  {:>8}  {:>13}  {:>10}  {:>11}'.format(
         'jobs', 'folders', 'wall s', 'median/folder', 'folders/s',
         'folders/min'))

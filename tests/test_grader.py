@@ -13,9 +13,11 @@ checked, then what the hostile folders must not have done, `python3 -m
 grader`'s table, reports and exit status, the `python3 -m pytest
 --solution-dir` way in, and the usage errors.
 """
+import ast
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -30,8 +32,8 @@ from background import Command, Finished, command
 from conftest import ROOT
 from fixture_folders import (ADVICE, ATTACKS, FIXTURES, HANGS, MISTAKES,
                              STYLES, Verdict, build)
-from grader import (__main__ as cli, child, discover, engine, pytest_route,
-                    sandbox)
+from grader import (STOPPED, __main__ as cli, child, discover, engine,
+                    pytest_route, report, sandbox)
 
 SANDBOX = sandbox.find()[0] is not None
 if not SANDBOX and os.environ.get('GRADER_REQUIRE_SANDBOX'):
@@ -331,6 +333,44 @@ def test_a_traceback_starts_at_the_learners_file() -> None:
         assert pytest_route.whole_traces(cast(pytest.Config, config)) == whole
 
 
+def test_every_graded_assert_says_what_is_wrong() -> None:
+    """A child runs the graded tests with --assert=plain (no rewriting,
+    which saves a sixth of its start), so an assert without a message
+    would fail with a bare AssertionError: every one has a message."""
+    bare = []
+    for path in sorted((ROOT / 'tests').glob('test_[0-4]_*.py')) + [
+            ROOT / 'tests' / 'test_rubric.py', ROOT / 'tests' / 'checks.py']:
+        tree = ast.parse(path.read_text(encoding='utf-8'))
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef,
+                                         ast.AsyncFunctionDef)) or any(
+                    'own' in ast.dump(decorator)
+                    for decorator in function.decorator_list):
+                continue
+            bare += ['{}:{}'.format(path.name, node.lineno)
+                     for node in ast.walk(function)
+                     if isinstance(node, ast.Assert) and node.msg is None]
+    assert not bare, bare
+
+
+def test_a_process_deaf_to_its_timer_is_seen() -> None:
+    """The child kills a task process whose test runs past its time with
+    SIGALRM blocked or ignored as soon as its timer was due (the folder
+    blocks_the_timer is graded so); here, this process, for a moment."""
+    assert not child.deaf_to_timer(os.getpid())
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])
+    try:
+        assert child.deaf_to_timer(os.getpid())
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGALRM])
+    before = signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    try:
+        assert child.deaf_to_timer(os.getpid())
+    finally:
+        signal.signal(signal.SIGALRM, before)
+    assert not child.deaf_to_timer(os.getpid())
+
+
 def test_discovery(tmp_path: Path) -> None:
     """Both namings, nested up to four levels below a path given, not
     inside a found folder, and not deeper."""
@@ -413,6 +453,13 @@ def test_one_folder_is_told_its_failures_and_verdicts(
         'task 1: failed (1 of 1 graded test, 1 advice check): too slow',
         'task 3: passed (1 graded test)',
         'advice, not graded: task 1: no check']
+    result.results['tests/t.py::test_b'] = {'outcome': 'skipped',
+                                            'message': STOPPED}
+    tasks = cli.tasks_of(result)
+    assert report.verdict_lines(tasks)[0] == (
+        'task 1: failed (1 of 1 graded test, 1 advice check, 1 not run '
+        'after the first failure (-x)): too slow')
+    assert report.graded_counts(tasks) == (1, 1)
 
 
 def test_without_the_requirements_one_line_says_what_to_do() -> None:
