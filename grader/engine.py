@@ -272,7 +272,6 @@ class Worker:
                 self.stop()
                 begun = False
                 result.problem = 'the grading child could not be started'
-            result.seconds = time.monotonic() - started
             if begun or fresh:
                 return result
         return result
@@ -308,7 +307,9 @@ class Worker:
                   plan: Plan) -> bool:
         """Read one folder's lines into result; tell whether it began.
 
-        The child is stopped if it ends, stalls or runs out of time.
+        The child is stopped if it ends, stalls or runs out of time. The
+        folder's seconds count from its start (the F line), not from the
+        child's.
         """
         streams: Dict[int, TaskStream] = {}
         begun = finished = False
@@ -333,7 +334,8 @@ class Worker:
                                  in json.loads(rest).items()}
             elif tag == 'F' and not begun:
                 begun = True  # the folder's time starts now, not the child's
-                deadline = time.monotonic() + self.options.folder_timeout
+                started = time.monotonic()
+                deadline = started + self.options.folder_timeout
                 result.schedule = plan.apply(
                     self.schedule, lambda entry: bool(entry['extra']))
                 streams = {taskno: TaskStream(entries)
@@ -355,6 +357,7 @@ class Worker:
                     text.splitlines()[-1] if text else 'no error output')
         for stream in streams.values():
             result.results.update(stream.outcomes(fallback))
+        result.seconds = time.monotonic() - started
         return begun
 
 
