@@ -86,7 +86,7 @@ def reports(done: Finished) -> Dict[str, Dict[str, Any]]:
 
 @command
 def cohort(scratch: Path) -> Command:
-    """Every fixture folder that does not hang, graded once (two twice)."""
+    """Every fixture folder that does not hang, graded once (AGAIN twice)."""
     names = sorted(name for name in EXPECTED if name not in HANGS)
     names.sort(key=lambda name: name != FIRST)
     return planned(scratch, names + ['again/' + name for name in AGAIN], 2)
