@@ -14,7 +14,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Tuple
+from typing import (Any, Callable, Dict, Iterable, List, NamedTuple,
+                    Optional, Tuple)
 
 import pytest
 
@@ -45,11 +46,11 @@ class Run:
             [sys.executable] + args, cwd=str(cwd), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, universal_newlines=True,
             env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1'))
-        self.done: Finished = Finished('', -1, self.scratch)
+        self.done: Optional[Finished] = None
 
     def finished(self) -> Finished:
         """Wait for the command to end; return what it left."""
-        if self.process.returncode is None:
+        if self.done is None:
             output, _ = self.process.communicate(timeout=300)
             self.done = Finished(output, self.process.wait(), self.scratch)
         return self.done
