@@ -18,7 +18,6 @@ import csv
 import json
 import os
 import signal
-import subprocess
 import sys
 import sysconfig
 import time
@@ -45,15 +44,6 @@ if SANDBOX:
     EXPECTED.update(ATTACKS)
 AGAIN = ('completion_order_only',)  # graded twice: determinism
 FIRST = 'detached_rewriter'  # graded first: the wait for its trace is short
-
-
-def run(args: List[str],
-        cwd: Path = ROOT) -> 'subprocess.CompletedProcess[str]':
-    """Run a Python command as a user would, from cwd; capture its output."""
-    return subprocess.run(
-        [sys.executable] + args, cwd=str(cwd), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, universal_newlines=True, timeout=300,
-        env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1'))
 
 
 def planned(scratch: Path, names: List[str], timeout: float,
@@ -477,11 +467,18 @@ def test_one_folder_is_told_its_failures_and_verdicts(
     assert report.graded_counts(tasks) == (1, 1)
 
 
-def test_without_the_requirements_one_line_says_what_to_do() -> None:
-    """Python without site-packages (-S) has none of the test tools."""
-    done = run(['-S', '-m', 'grader', str(FIXTURES / 'correct_hyphen')])
-    assert done.returncode == 4
-    assert done.stdout.splitlines() == [
+@command
+def no_requirements(scratch: Path) -> Command:
+    """python3 -m grader in a Python without site-packages (-S), which has
+    none of the test tools."""
+    return ['-S', '-m', 'grader', str(FIXTURES / 'correct_hyphen')], ROOT
+
+
+def test_without_the_requirements_one_line_says_what_to_do(
+        no_requirements: Finished) -> None:
+    done = no_requirements
+    assert done.status == 4
+    assert done.output.splitlines() == [
         'python3 -m grader: pytest_asyncio is not installed here: set up as '
         'the README says, python3 -m venv .venv && .venv/bin/python -m pip '
         'install -r requirements-test.txt, then run .venv/bin/python -m '
