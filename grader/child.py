@@ -86,9 +86,9 @@ def brief(excinfo: Any, style: Optional[str] = None) -> str:
     """Return a failure's one-line reason, in place of its traceback.
 
     Formatting a traceback costs milliseconds, and only the pytest way in
-    shows one (with -v or --tb), never for advice; so a task process
-    formats a trace only when the job asks for traces, and never for
-    advice.
+    shows one (with -v or --tb), never for advice; so the supervisor puts
+    this in place of each test's repr_failure, once, unless the job asks
+    for traces and the test is graded.
     """
     return one_line(excinfo.value)
 
@@ -181,15 +181,13 @@ class Watch:
 class TaskRun:
     """Runs one task's tests in a task process; it never returns."""
 
-    def __init__(self, out: IO[str], timeout: float, traces: bool,
+    def __init__(self, out: IO[str], timeout: float,
                  exitfirst: bool) -> None:
-        """Report on out; give every test phase timeout seconds; send the
-        traceback of a graded test's failure if traces; run no more tests
-        after the first graded one that fails if exitfirst."""
+        """Report on out; give every test phase timeout seconds; run no
+        more tests after the first graded one that fails if exitfirst."""
         self.out = out
         fakes.PRIVATE_FDS.append(out.fileno())
         self.timeout = timeout
-        self.traces = traces
         self.exitfirst = exitfirst
         self.hangs = 0
         self.reports: List[TestReport] = []
@@ -267,8 +265,6 @@ class TaskRun:
                 self._checked(watch, lambda: solution.module(taskno))
             stopped = False
             for index, item in enumerate(items):
-                if is_extra(item) or not self.traces:
-                    setattr(item, 'repr_failure', brief)
                 self._write({'started': item.nodeid})
                 if stopped:
                     self._write({'nodeid': item.nodeid, 'outcome': 'skipped',
@@ -320,7 +316,9 @@ HIDDEN_FRAMES = ('/_pytest/', '/pluggy/', '/grader/')
 def learner_traceback(text: str, folder: str) -> str:
     """Return a native traceback without pytest's, pluggy's and our frames.
 
-    If a frame of the folder's code is in it, the traceback starts there.
+    It starts at the first frame of the folder's code, or else at the
+    first of the suite's tests: the frames before are the runners'
+    (pytest-asyncio's, asyncio's), which say nothing about the failure.
     """
     lines = text.splitlines()
     head = [line for line in lines[:1] if line.startswith('Traceback')]
@@ -335,10 +333,10 @@ def learner_traceback(text: str, folder: str) -> str:
             tail.append(line)
     kept = [frame for frame in frames
             if not any(part in frame[0] for part in HIDDEN_FRAMES)]
-    mine = [index for index, frame in enumerate(kept)
-            if '"{}/'.format(folder) in frame[0]]
-    if mine:
-        kept = kept[mine[0]:]
+    starts = [[index for index, frame in enumerate(kept)
+               if '"{}/'.format(where) in frame[0]]
+              for where in (folder, ROOT / 'tests')]
+    kept = kept[(starts[0] or starts[1] or [0])[0]:]
     return '\n'.join(head + [line for frame in kept for line in frame] +
                      tail)
 
@@ -412,6 +410,9 @@ class Supervisor:
              'file': item.location[0], 'line': item.location[1] or 0}
             for item in items]
             for taskno, items in sorted(groups.items())}))
+        for item in session.items:  # a trace only where one is shown
+            if is_extra(item) or not self.traces:
+                setattr(item, 'repr_failure', brief)
         watch = Watch(session.config)
         for line in self.inp:  # a folder a line, until the engine stops
             folder, plan = Plan.read(line.decode('utf-8'))
@@ -442,7 +443,7 @@ class Supervisor:
                         other for _, other, _ in children.values()]:
                     os.close(fd)
                 TaskRun(os.fdopen(write, 'w', encoding='utf-8'), self.timeout,
-                        self.traces, exitfirst).run(taskno, items, watch)
+                        exitfirst).run(taskno, items, watch)
             os.close(write)
             children[taskno] = (pid, read, items)
         return children

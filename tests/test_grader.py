@@ -313,7 +313,8 @@ def test_what_a_bad_solution_dir_is_told(tmp_path: Path, path: str,
 
 def test_a_traceback_starts_at_the_learners_file() -> None:
     """With -v or --tb a failure is shown whole, from the learner's own
-    frame on, without pytest's, pluggy's or the grader's frames."""
+    frame on (or the test's, if none is the learner's), without pytest's,
+    pluggy's or the grader's frames."""
     text = '\n'.join([
         'Traceback (most recent call last):',
         '  File "/v/site-packages/_pytest/runner.py", line 341, in from_call',
@@ -330,6 +331,21 @@ def test_a_traceback_starts_at_the_learners_file() -> None:
         '  File "/learner/1-concurrent_coroutines.py", line 18, in wait_n',
         '    return 1 / 0',
         'ZeroDivisionError: division by zero']
+    checks = str(ROOT / 'tests' / 'checks.py')
+    text = '\n'.join([
+        'Traceback (most recent call last):',
+        '  File "/v/site-packages/pytest_asyncio/plugin.py", line 9, in inner',
+        '    runner.run(coro, context=context)',
+        '  File "/py/asyncio/base_events.py", line 721, in run_until_complete',
+        '    return future.result()',
+        '  File "{}", line 300, in test_in_flight'.format(checks),
+        '    assert most == n, message',
+        'AssertionError: wait_n(5, 3) had at most 1 of its 5 waits'])
+    assert child.learner_traceback(text, '/learner').splitlines() == [
+        'Traceback (most recent call last):',
+        '  File "{}", line 300, in test_in_flight'.format(checks),
+        '    assert most == n, message',
+        'AssertionError: wait_n(5, 3) had at most 1 of its 5 waits']
     options = [(('auto', 0), False), (('no', 0), False), (('auto', 1), True),
                (('long', 0), True), (('native', 0), True)]
     for (tbstyle, verbose), whole in options:
