@@ -430,8 +430,12 @@ class Supervisor:
                      ) -> Dict[int, Tuple[int, int, List[pytest.Item]]]:
         """Fork one task process per task; return their pids and pipes."""
         children: Dict[int, Tuple[int, int, List[pytest.Item]]] = {}
-        gc.freeze()  # a collection in a task process then skips pytest's
-        # objects, rather than copying every page that holds one
+        # A collection in a task process then skips the objects here,
+        # rather than copying every page that holds one. What the last
+        # folder left in cycles is collected first (the frozen objects are
+        # not walked again), so a long cohort freezes no garbage.
+        gc.collect()
+        gc.freeze()
         for taskno, items in sorted(groups.items()):
             read, write = os.pipe()
             sys.stdout.flush()
