@@ -37,13 +37,6 @@ def verdict(**tasks: Union[None, str, Tuple[str, ...]]) -> Verdict:
     return {int(name[1:]): part for name, part in tasks.items()}
 
 
-def whole(part: Verdict) -> Verdict:
-    """Return a verdict on all five tasks: part's as given, the rest pass."""
-    result = dict(ALL_PASS)
-    result.update(part)
-    return result
-
-
 class Mistake(NamedTuple):
     """One broken folder: edits to a correct one, and its verdict.
 
@@ -108,9 +101,9 @@ MISTAKES = {
         verdict(t2='2-measure_runtime.py has a syntax error at line')),
     'missing_file': Mistake(
         [('3-tasks.py', '', None)],
-        whole(verdict(
-            t3='3-tasks.py: file not found',
-            t4='3-tasks.py: file not found (imported by 4-tasks.py)'))),
+        verdict(t0=None, t1=None, t2=None,
+                t3='3-tasks.py: file not found',
+                t4='3-tasks.py: file not found (imported by 4-tasks.py)')),
     'missing_file_underscore': Mistake(
         [('3_tasks.py', '', None)],
         verdict(t3='3_tasks.py: file not found',
