@@ -20,9 +20,10 @@ lives:
 """
 import json
 import os
+import re
 from pathlib import Path
-from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence,
-                    Tuple, TypeVar)
+from typing import (Callable, Dict, List, Match, NamedTuple, Optional,
+                    Sequence, Tuple, TypeVar)
 
 ROOT = Path(__file__).resolve().parent.parent
 TASK_MODULES: Dict[int, str] = {
@@ -77,6 +78,43 @@ class Plan(NamedTuple):
                          if self.advice or not extra(test)]
                 for taskno, tests in schedule.items()
                 if self.tasks is None or taskno in self.tasks}
+
+
+LIMIT = 2000  # characters of one message, trace or output a person reads
+CONTROL = re.compile('[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f'
+                     '\u202a-\u202e\u2066-\u2069\ud800-\udfff]')
+
+
+def inert(text: str, keep: str = '') -> str:
+    """Return text with every control character written as an escape.
+
+    ESC, CR, backspace, the bidirectional overrides and the rest could
+    repaint or reorder what a terminal, a table or a page shows; each
+    becomes a visible escape (\\x1b, \\r, \\u202e), and a byte of a name
+    that was not UTF-8 (a lone surrogate) becomes \\xNN. keep names the
+    characters left as they are ('\\n\\t' in a traceback); a newline and
+    a tab are otherwise written \\n and \\t too.
+    """
+    def escape(found: 'Match[str]') -> str:
+        char = found.group()
+        code = ord(char)
+        if 0xdc80 <= code <= 0xdcff:
+            return '\\x{:02x}'.format(code - 0xdc00)
+        return char.encode('unicode_escape').decode('ascii') \
+            if code < 0x100 else '\\u{:04x}'.format(code)
+    text = CONTROL.sub(escape, text) if CONTROL.search(text) else text
+    for char, written in (('\n', '\\n'), ('\t', '\\t')):
+        if char not in keep:
+            text = text.replace(char, written)
+    return text
+
+
+def bounded(text: str, keep: str = '', limit: int = LIMIT) -> str:
+    """Return text made inert and cut to limit characters, saying so."""
+    if len(text) > limit:
+        text = '{}… {} more characters'.format(text[:limit],
+                                                len(text) - limit)
+    return inert(text, keep)
 
 
 def exit_code(status: int) -> int:

@@ -46,7 +46,8 @@ from typing import (IO, Any, Dict, Generator, Iterator, List, Optional,
 import pytest
 from _pytest.reports import TestReport
 
-from grader import ROOT, STOPPED, Plan, exit_code, fakes, one_line
+from grader import (LIMIT, ROOT, STOPPED, Plan, exit_code, fakes, limits,
+                    one_line)
 from grader.solution import SOLUTION, Solution
 
 HANGS_BEFORE_GIVING_UP = 1  # a hang fails the task; more would only cost time
@@ -181,21 +182,48 @@ class Watch:
 class TaskRun:
     """Runs one task's tests in a task process; it never returns."""
 
-    def __init__(self, out: IO[str], timeout: float,
+    def __init__(self, out: IO[str], tokens: int, timeout: float,
                  exitfirst: bool) -> None:
-        """Report on out; give every test phase timeout seconds; run no
-        more tests after the first graded one that fails if exitfirst."""
+        """Report on out, each record with the token last read from the
+        tokens pipe; give every test phase timeout seconds; run no more
+        tests after the first graded one that fails if exitfirst."""
         self.out = out
-        fakes.PRIVATE_FDS.append(out.fileno())
+        self.tokens = tokens
+        self.token = ''
+        fakes.PRIVATE_FDS.extend([out.fileno(), tokens])
         self.timeout = timeout
         self.exitfirst = exitfirst
         self.hangs = 0
         self.reports: List[TestReport] = []
 
     def _write(self, record: Dict[str, Any]) -> None:
-        """Write one record and flush it, in case the process dies next."""
+        """Write one record, with its token, and flush it, in case the
+        process dies next. Texts are cut to what a person reads."""
+        for key in ('message', 'details', 'output'):
+            if len(record.get(key) or '') > LIMIT:
+                record[key] = record[key][:LIMIT] + '… {} more characters' \
+                    .format(len(record[key]) - LIMIT)
+        if self.token:
+            record['token'] = self.token
         self.out.write(json.dumps(record) + '\n')
         self.out.flush()
+
+    def _next_token(self) -> None:
+        """Read the token of the next record from the supervisor.
+
+        The supervisor sends the first only once this process said its
+        module is imported, and each next one only after the result it
+        waited for: a record written any other way has none.
+        """
+        line = b''
+        while not line.endswith(b'\n'):
+            if not select.select([self.tokens], [], [], 30)[0]:
+                os._exit(5)  # the supervisor is gone
+            chunk = os.read(self.tokens, 64)
+            if not chunk:
+                os._exit(5)
+            line += chunk
+        self.token = line.decode('ascii').strip()
 
     def _expire(self, signum: int, frame: Optional[FrameType]) -> None:
         """Interrupt whatever the test is doing: its time is up."""
@@ -257,14 +285,21 @@ class TaskRun:
         """Import the task's module, run the items in order, and exit."""
         status = 0
         try:
+            with open('/proc/self/oom_score_adj', 'w') as adjust:
+                adjust.write('1000')  # over a cap, the OOM killer takes this
+        except OSError:
+            pass
+        try:
             config = items[0].config
             config.pluginmanager.register(self, 'task-run')
             watch.rebase(config)
             solution = config.stash[SOLUTION]
             with self._armed(self.timeout):
                 self._checked(watch, lambda: solution.module(taskno))
+            self._write({'ready': True})
             stopped = False
             for index, item in enumerate(items):
+                self._next_token()
                 self._write({'started': item.nodeid})
                 if stopped:
                     self._write({'nodeid': item.nodeid, 'outcome': 'skipped',
@@ -274,6 +309,7 @@ class TaskRun:
                     else None
                 started = time.perf_counter()
                 self.reports = []
+                refused = limits.fork_refusals()
                 try:
                     item.ihook.pytest_runtest_protocol(item=item,
                                                        nextitem=following)
@@ -281,6 +317,8 @@ class TaskRun:
                 except BaseException as error:
                     record = {'outcome': 'failed',
                               'message': one_line(error)}
+                if limits.fork_refusals() > refused and own_processes() > 1:
+                    record.update(outcome='failed', message=OVER_PROCESSES)
                 record.update(nodeid=item.nodeid,
                               duration=time.perf_counter() - started)
                 self._checked(watch, lambda: None, full=False)
@@ -288,6 +326,7 @@ class TaskRun:
                 stopped = self.exitfirst and not is_extra(item) and \
                     record['outcome'] == 'failed'
             self._checked(watch, lambda: None)
+            self._next_token()
             self._write({'finished': True})
         except BaseException as error:
             sys.stderr.write('grading child failed: {}\n'.format(
@@ -308,6 +347,25 @@ class TaskRun:
         if changed:
             self._write({'tamper': ', '.join(changed[:3])})
             os._exit(4)
+
+
+OVER_PROCESSES = 'the code started more than {} processes at once, the ' \
+    'cap for a folder, and the kernel refused one'.format(limits.PROCESSES)
+
+
+def own_processes() -> int:
+    """Return how many live processes are in this process's group."""
+    group = os.getpgid(0)
+    count = 0
+    for name in os.listdir('/proc'):
+        if name.isdigit():
+            try:
+                with open('/proc/{}/stat'.format(name)) as stat:
+                    fields = stat.read().rsplit(')', 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            count += fields[0] != 'Z' and int(fields[2]) == group
+    return count
 
 
 HIDDEN_FRAMES = ('/_pytest/', '/pluggy/', '/grader/')
@@ -378,12 +436,24 @@ class Supervisor:
         self.traces = bool(job.get('traces'))
         self.sandboxed = bool(job['sandboxed'])
         self.scratch = str(job.get('scratch', ''))
+        self.gates: Dict[int, Gate] = {}
+        self.said = time.monotonic()
 
     def _send(self, line: str) -> None:
         """Write one line to the engine."""
         data = (line + '\n').encode('utf-8')
         while data:
             data = data[os.write(self.out, data):]
+        self.said = time.monotonic()
+
+    def _alive(self) -> None:
+        """Tell the engine this process still runs, twice a second.
+
+        A supervisor the folder's code stopped (SIGSTOP) or froze says
+        nothing, and the engine ends it within a test's time.
+        """
+        if time.monotonic() - self.said > 0.5:
+            self._send('H')
 
     @pytest.hookimpl(trylast=True)
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -436,42 +506,57 @@ class Supervisor:
         # not walked again), so a long cohort freezes no garbage.
         gc.collect()
         gc.freeze()
+        self.gates = {}
         for taskno, items in sorted(groups.items()):
             read, write = os.pipe()
+            tokens, token_out = os.pipe()
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
                 os.setpgid(0, 0)
-                for fd in [read, self.out, self.inp.fileno()] + [
-                        other for _, other, _ in children.values()]:
+                for fd in [read, token_out, self.out, self.inp.fileno()] + [
+                        other for _, other, _ in children.values()] + [
+                        gate.fd for gate in self.gates.values()]:
                     os.close(fd)
-                TaskRun(os.fdopen(write, 'w', encoding='utf-8'), self.timeout,
-                        exitfirst).run(taskno, items, watch)
+                TaskRun(os.fdopen(write, 'w', encoding='utf-8'), tokens,
+                        self.timeout, exitfirst).run(taskno, items, watch)
             os.close(write)
+            os.close(tokens)
             children[taskno] = (pid, read, items)
+            self.gates[taskno] = Gate(token_out)
         return children
 
     def _clean_up(self, pids: List[int]) -> None:
-        """End every process the folder's code left; empty the scratch folder.
+        """End every process the folder's code left; empty what it could
+        write.
 
         In the sandbox (a PID namespace of its own, where bwrap's init is
         process 1 and this one process 2) it signals every other process
-        there, and does; anywhere else that would reach the user's own, so
-        it kills each task process's group instead, which a process that
-        made a session of its own has left. Only the engine's scratch
-        folder is emptied.
+        there, reaps the ones that became its own children (a process made
+        with CLONE_PARENT is), and waits until none is left; then it
+        empties /tmp (HOME and TMPDIR), /dev/shm and the scratch folder,
+        and removes the System V IPC objects of its IPC namespace, so the
+        next folder starts clean. Anywhere else signalling every process
+        would reach the user's own, so it kills each task process's group
+        instead, which a process that made a session of its own has left,
+        and it empties only the engine's scratch folder.
         """
-        if self.sandboxed and os.getpid() == 2:  # in bwrap's PID namespace
+        caged = self.sandboxed and os.getpid() == 2
+        if caged:  # in bwrap's PID namespace
             try:
                 os.kill(-1, signal.SIGKILL)
             except OSError:
                 pass
             deadline = time.monotonic() + 2
-            while time.monotonic() < deadline and any(
+            while time.monotonic() < deadline and (reap() or any(
                     name.isdigit() and int(name) not in (1, os.getpid())
-                    for name in os.listdir('/proc')):
+                    for name in os.listdir('/proc'))):
+                self._alive()
                 time.sleep(0.002)
+            for folder in ('/tmp', '/dev/shm'):
+                empty(folder)
+            remove_ipc()
         else:
             for pid in pids:
                 try:
@@ -481,15 +566,7 @@ class Supervisor:
         if not self.scratch or os.path.realpath('.') != self.scratch or \
                 not os.path.basename(self.scratch).startswith('grader-'):
             return  # only ever empty the engine's own scratch folder
-        for name in os.listdir(self.scratch):
-            path = os.path.join(self.scratch, name)
-            if os.path.isdir(path) and not os.path.islink(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                try:
-                    os.unlink(path)
-                except OSError:
-                    pass
+        empty(self.scratch)
 
     def _relay(self, children: Dict[int, Tuple[int, int, List[pytest.Item]]]
                ) -> None:
@@ -519,13 +596,18 @@ class Supervisor:
             """Pass on the whole lines of a chunk a task process wrote."""
             buffers[taskno] += chunk
             *lines, buffers[taskno] = buffers[taskno].split(b'\n')
+            if len(buffers[taskno]) > LINE_LIMIT:  # no record is that long
+                lines.append(buffers[taskno][:LINE_LIMIT])
+                buffers[taskno] = b''
             for raw in lines:
-                line = raw.decode('utf-8', 'replace')
-                self._send('T {} {}'.format(taskno, line))
-                clocks[taskno] = self._clock(line, budgets[taskno],
-                                             clocks[taskno])
+                line = self.gates[taskno].check(raw.decode('utf-8', 'replace'))
+                if line is not None:
+                    self._send('T {} {}'.format(taskno, line))
+                    clocks[taskno] = self._clock(line, budgets[taskno],
+                                                 clocks[taskno])
 
         while selector.get_map():
+            self._alive()
             for key, _ in selector.select(timeout=0.05):
                 chunk = os.read(key.fd, 65536)
                 if chunk:
@@ -579,10 +661,151 @@ class Supervisor:
         """Stop reading a task process, reap it, and tell how it ended."""
         selector.unregister(fd)
         os.close(fd)
+        self.gates[taskno].close()
         if taskno not in statuses:
             statuses[taskno] = os.waitpid(children[taskno][0], 0)[1]
         self._send('X {} {}'.format(taskno, 'killed' if taskno in killed
                                     else exit_code(statuses[taskno])))
+
+
+LINE_LIMIT = 1 << 16  # bytes: a longer line is cut, and is no record
+
+
+class Gate:
+    """Lets through only the records a task process was asked for.
+
+    The supervisor sends a task process a fresh random token once it has
+    said its module is imported, and a new one after each result; every
+    record must carry the token of its turn. A record written any other
+    way (by the folder's code, into a pipe it found in /proc/self/fd, at
+    import or after its process should have ended) has none, and the
+    task is reported as tampered with; nothing after it is passed on.
+    """
+
+    def __init__(self, fd: int) -> None:
+        """Send tokens on fd."""
+        self.fd = fd
+        self.token = ''
+        self.ready = False
+        self.shut = False
+
+    def _renew(self) -> None:
+        """Send the task process the token of its next record."""
+        self.token = os.urandom(16).hex()
+        try:
+            os.write(self.fd, (self.token + '\n').encode('ascii'))
+        except OSError:
+            pass
+
+    def check(self, line: str) -> Optional[str]:
+        """Return the line to pass on (its token taken out), or None."""
+        if self.shut:
+            return None
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            self.shut = True
+            return line  # the engine says what it is: not a record
+        if 'tamper' in record:
+            self.shut = True
+            return json.dumps({'tamper': str(record['tamper'])})
+        if record == {'ready': True} and not self.ready:
+            self.ready = True
+            self._renew()
+            return None
+        if not self.ready or record.pop('token', None) != self.token:
+            self.shut = True
+            return json.dumps({'tamper': 'a record the grader did not ask '
+                                         'for: {}'.format(line[:60])})
+        if 'outcome' in record:
+            self._renew()
+        return json.dumps(record)
+
+    def close(self) -> None:
+        """Send no more tokens."""
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+def reap() -> bool:
+    """Reap every child of this process that has ended; tell if any had."""
+    reaped = False
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        if not pid:
+            return reaped
+        reaped = True
+
+
+def empty(folder: str) -> None:
+    """Remove everything in folder, even what its modes would protect.
+
+    A folder the code made mode 000 is given its owner's rights back
+    first (the same uid made it), so nothing it left can block this.
+    """
+    def unlock(function: Any, path: str, excinfo: Any) -> None:
+        """Give the parent and path back their rights, then try again."""
+        for where in (os.path.dirname(path), path):
+            try:
+                os.chmod(where, 0o700)
+            except OSError:
+                pass
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            try:
+                os.chmod(path, 0o700)
+            except OSError:
+                pass
+            shutil.rmtree(path, onerror=unlock)
+        else:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def remove_ipc() -> None:
+    """Remove the System V shared memory, semaphores and message queues.
+
+    In the sandbox's own IPC namespace every one is the folder's.
+    """
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+    except (OSError, AttributeError):
+        return
+    for kind, remove in (('shm', lambda ident: libc.shmctl(ident, 0, None)),
+                         ('sem', lambda ident: libc.semctl(ident, 0, 0)),
+                         ('msg', lambda ident: libc.msgctl(ident, 0, None))):
+        try:
+            with open('/proc/sysvipc/' + kind) as table:
+                rows = table.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            try:
+                remove(int(row.split()[1]))
+            except (ValueError, IndexError):
+                pass
 
 
 def deaf_to_timer(pid: int) -> bool:

@@ -26,7 +26,7 @@ import time
 from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
                     Sequence, Tuple)
 
-from grader import ROOT, Plan, sandbox
+from grader import ROOT, Plan, bounded, limits, sandbox
 
 TAMPERED = "the folder's code tampered with the grader ({})"
 
@@ -65,8 +65,17 @@ class Options:
         self.advice = advice
         self.bwrap: Optional[str] = None
         self.why_unsandboxed = 'asked for with --no-sandbox'
+        self.missing: List[str] = []
         if use_sandbox:
-            self.bwrap, self.why_unsandboxed = sandbox.find()
+            cage = sandbox.find()
+            self.bwrap, self.why_unsandboxed = cage.bwrap, cage.why_not
+            self.missing = list(cage.missing) if cage.bwrap else []
+            caps = limits.Caps.make('grader-probe-{}'.format(os.getpid()))
+            if caps is None:
+                self.missing.append('the memory and process caps ({})'
+                                    .format(limits.Caps.why_not))
+            else:
+                caps.remove()
 
     def plan(self) -> Plan:
         """Return the plan of a folder that no plan of its own narrows."""
@@ -76,9 +85,16 @@ class Options:
 class TaskStream:
     """What one task process of a child has said, checked line by line."""
 
-    def __init__(self, entries: List[Dict[str, Any]]) -> None:
-        """Expect a start and a result for each entry, in order."""
+    def __init__(self, entries: List[Dict[str, Any]],
+                 paths: Tuple[str, str] = ('', '')) -> None:
+        """Expect a start and a result for each entry, in order.
+
+        paths is the copy graded and the folder it is a copy of: messages
+        name the folder.
+        """
         self.entries = entries
+        self.paths = paths
+        self.note = ''  # why the task process ended, if a cap ended it
         self.index = 0
         self.running = False
         self.finished = False
@@ -112,9 +128,9 @@ class TaskStream:
                 record['outcome'] in ('passed', 'failed', 'skipped'):
             self.results[str(expected)] = {
                 'outcome': record['outcome'],
-                'message': str(record.get('message', '')),
-                'details': str(record.get('details', '')),
-                'output': str(record.get('output', '')),
+                'message': self._text(record.get('message', '')),
+                'details': self._text(record.get('details', ''), '\n'),
+                'output': self._text(record.get('output', ''), '\n\t'),
                 'duration': float(record.get('duration', 0.0))}
             self.running = False
             self.index += 1
@@ -123,6 +139,14 @@ class TaskStream:
             self.finished = True
         else:
             self.tamper = 'a record out of place: {}'.format(line[:80])
+
+    def _text(self, value: Any, keep: str = '') -> str:
+        """Return a text of a record as a person may read it: bounded,
+        inert, naming the folder rather than its copy."""
+        text = str(value)
+        if self.paths[0]:
+            text = text.replace(self.paths[0], self.paths[1])
+        return bounded(text, keep)
 
     def close(self, how: str) -> None:
         """Note how the task process ended: an exit status, or 'killed'."""
@@ -148,10 +172,12 @@ class TaskStream:
         child stopped).
         """
         if self.tamper is not None:
-            message = TAMPERED.format(self.tamper)
+            message = TAMPERED.format(bounded(self.tamper, limit=200))
             return {entry['nodeid']: {'outcome': 'failed', 'message': message}
                     for entry in self.entries}
-        if self.ended == 'killed':
+        if self.note and self.ended is not None and not self.finished:
+            reason = self.note
+        elif self.ended == 'killed':
             reason = 'the test ran past its time and ignored the timer, ' \
                 'so the grader stopped it'
         elif self.ended is not None and not self.finished:
@@ -180,23 +206,29 @@ class FolderResult:
         self.results: Dict[str, Dict[str, Any]] = {}
         self.problem = ''
         self.seconds = 0.0
+        self.wedged: List[int] = []  # tasks unfinished when the child froze
 
 
 class Worker:
     """One child at a time, which grades the folders this worker gives it.
 
     A child starts Python and pytest and collects the tests once, then
-    grades folder after folder (it ends every process a folder left and
-    empties its scratch folder in between), which saves most of the cost
-    of a folder. A child that ends, stalls or runs out of time is killed,
-    and the next folder gets a fresh one.
+    grades folder after folder, which saves most of the cost of a folder.
+    Each folder reaches it as a copy in the worker's scratch folder, the
+    only folder of the host its cage holds; in between, the child ends
+    every process the folder left and empties the scratch folder, /tmp,
+    /dev/shm and the System V IPC of its namespace, and the engine removes
+    the copy. A child that ends, stalls, stops answering or runs out of
+    time is killed, and the next folder gets a fresh one.
     """
 
     def __init__(self, options: Options) -> None:
         """Start no child yet."""
         self.options = options
         self.process: Optional['subprocess.Popen[bytes]'] = None
+        self.caps: Optional[limits.Caps] = None
         self.scratch = ''
+        self.copies = 0
         self.schedule: Dict[int, List[Dict[str, Any]]] = {}
         self.buffer = b''
         self.errors = b''
@@ -205,12 +237,19 @@ class Worker:
         """Start a child in a scratch folder of its own, in the sandbox."""
         self.scratch = os.path.realpath(tempfile.mkdtemp(prefix='grader-'))
         argv = [sys.executable, '-I', '-B', '-c', bootstrap()]
-        if self.options.bwrap:
-            argv = sandbox.wrap(self.options.bwrap, argv, self.scratch)
-        self.process = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, cwd=self.scratch, start_new_session=True)
         self.schedule, self.buffer, self.errors = {}, b'', b''
+        if self.options.bwrap:
+            give_away(self.scratch)
+            self.caps = limits.Caps.make(os.path.basename(self.scratch))
+            self.process = sandbox.start(
+                self.options.bwrap, argv, self.scratch,
+                self.caps.prefix() if self.caps else (),
+                self.caps.bind() if self.caps else ())
+        else:
+            self.process = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, cwd=self.scratch,
+                start_new_session=True)
         self._write(json.dumps({'tasks': self.options.tasks,
                                 'timeout': self.options.timeout,
                                 'traces': self.options.traces,
@@ -247,13 +286,33 @@ class Worker:
                         stream.close()
                     except OSError:
                         pass
+        if self.caps is not None:
+            self.caps.remove()
+            self.caps = None
         if self.scratch:
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch = ''
 
     def grade(self, folder: str, plan: Plan) -> FolderResult:
-        """Grade one folder as planned; a child that fails before it
-        starts it is replaced once."""
+        """Grade one folder as planned.
+
+        A child that fails before it starts the folder is replaced once.
+        If the child stopped answering (the folder's code stopped it, say),
+        each task it had not finished is graded again alone, in a fresh
+        child, so that only the task that stops it fails.
+        """
+        result = self._grade(folder, plan)
+        wedged = result.wedged
+        if len(wedged) > 1 and not result.problem.startswith(
+                'the folder ran out of time'):
+            for taskno in wedged:
+                again = self._grade(folder, plan._replace(tasks=[taskno]))
+                result.results.update(again.results)
+            result.wedged = []
+        return result
+
+    def _grade(self, folder: str, plan: Plan) -> FolderResult:
+        """Grade one folder as planned, in this worker's child."""
         for _ in range(2):
             fresh = self.process is None
             result = FolderResult(folder)
@@ -266,15 +325,40 @@ class Worker:
                     self.stop()
                     return result
             started = time.monotonic()
-            if self._write(plan.line(folder)):
-                begun = self._converse(result, started, plan)
+            try:
+                copy = self._copy(folder)
+            except OSError as error:
+                result.problem = 'the folder could not be copied: {}' \
+                    .format(error)
+                return result
+            if self._write(plan.line(copy)):
+                begun = self._converse(result, started, plan,
+                                       (copy, folder))
             else:  # the child has gone
                 self.stop()
                 begun = False
                 result.problem = 'the grading child could not be started'
+            if self.scratch:
+                shutil.rmtree(os.path.dirname(copy), ignore_errors=True)
             if begun or fresh:
                 return result
         return result
+
+    def _copy(self, folder: str) -> str:
+        """Copy folder into the scratch folder; return the copy's path.
+
+        The copy is the only view the cage has of the folder (see
+        copy_folder); it is given to the unprivileged uid when grading as
+        root.
+        """
+        self.copies += 1
+        where = os.path.join(self.scratch, 'folder-{}'.format(self.copies))
+        os.mkdir(where)
+        copy = os.path.join(where, 'solution')
+        copy_folder(folder, copy)
+        if self.options.bwrap:
+            give_away(where)
+        return copy
 
     def _lines(self) -> Iterator[Optional[str]]:
         """Yield the child's lines; None when nothing came for a while.
@@ -304,30 +388,40 @@ class Worker:
                     yield line.decode('utf-8', 'replace')
 
     def _converse(self, result: FolderResult, started: float,
-                  plan: Plan) -> bool:
+                  plan: Plan, paths: Tuple[str, str]) -> bool:
         """Read one folder's lines into result; tell whether it began.
 
-        The child is stopped if it ends, stalls or runs out of time. The
-        folder's seconds count from its start (the F line), not from the
-        child's.
+        The child is stopped if it ends, stalls, stops answering (it says
+        something at least every half second while it grades) or runs out
+        of time. The folder's seconds count from its start (the F line),
+        not from the child's.
         """
         streams: Dict[int, TaskStream] = {}
         begun = finished = False
         fallback = 'the grading child stopped before it ran this test'
         deadline = started + self.options.folder_timeout
+        heard = time.monotonic()
+        silence = self.options.timeout + 2
+        oom = self.caps.oom_kills() if self.caps else 0
         for line in self._lines():
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 result.problem = 'the folder ran out of time ({:g} s)' \
                     .format(self.options.folder_timeout)
                 fallback = 'not run: ' + result.problem
                 break
-            if any(stream.overdue(time.monotonic())
-                   for stream in streams.values()):
+            if any(stream.overdue(now) for stream in streams.values()):
                 fallback = 'the grader stopped the test process, ' \
                     'which had hung'
                 break
             if line is None:
+                if begun and now - heard > silence:
+                    fallback = WEDGED
+                    result.wedged = [taskno for taskno, stream in
+                                     streams.items() if not stream.finished]
+                    break
                 continue
+            heard = now
             tag, _, rest = line.partition(' ')
             if tag == 'S' and not self.schedule:
                 self.schedule = {int(taskno): entries for taskno, entries
@@ -338,7 +432,7 @@ class Worker:
                 deadline = started + self.options.folder_timeout
                 result.schedule = plan.apply(
                     self.schedule, lambda entry: bool(entry['extra']))
-                streams = {taskno: TaskStream(entries)
+                streams = {taskno: TaskStream(entries, paths)
                            for taskno, entries in result.schedule.items()}
             elif tag == 'E' and begun:
                 finished = True
@@ -349,16 +443,76 @@ class Worker:
                     else None
                 if stream is not None:
                     (stream.take if tag == 'T' else stream.close)(rest)
+        over = self.caps is not None and self.caps.oom_kills() > oom
         if not finished:
             self.stop()
             if not result.problem and not begun:
                 text = self.errors.decode('utf-8', 'replace').strip()
                 result.problem = 'the grading child failed: {}'.format(
-                    text.splitlines()[-1] if text else 'no error output')
+                    bounded(text.splitlines()[-1] if text
+                            else 'no error output', limit=300))
+        if over:
+            for stream in streams.values():
+                stream.note = OVER_MEMORY
         for stream in streams.values():
             result.results.update(stream.outcomes(fallback))
         result.seconds = time.monotonic() - started
         return begun
+
+
+WEDGED = 'the grading child stopped answering (the code stopped or ' \
+    'froze it, or it hung), so the grader ended it'
+OVER_MEMORY = 'the test process used more than {} MiB of memory, the cap ' \
+    'for a folder, so the kernel stopped it'.format(limits.MEMORY >> 20)
+COPY_LIMIT = 64 << 20  # bytes of a folder's files copied, at most
+
+
+def copy_folder(folder: str, copy: str) -> None:
+    """Copy a folder's tree for the cage, never following a link.
+
+    Regular files (up to COPY_LIMIT in all) and folders are copied, a
+    symbolic link as a link (one that leaves the folder then points at
+    nothing of the host's in the cage) and a named pipe as a named pipe,
+    so that the grader can say it is not a regular file; devices and
+    sockets are left out. Nothing is read but regular files.
+    """
+    import stat
+    left = [COPY_LIMIT]
+
+    def walk(source: str, target: str, depth: int) -> None:
+        """Copy one folder's entries into target."""
+        os.mkdir(target)
+        for entry in os.scandir(source):
+            into = os.path.join(target, entry.name)
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISLNK(mode):
+                os.symlink(os.readlink(entry.path), into)
+            elif stat.S_ISDIR(mode) and depth < 6 and \
+                    entry.name not in ('.git', '__pycache__', '.venv',
+                                       'node_modules'):
+                walk(entry.path, into, depth + 1)
+            elif stat.S_ISREG(mode) and entry.stat().st_size <= left[0]:
+                left[0] -= entry.stat().st_size
+                shutil.copyfile(entry.path, into, follow_symlinks=False)
+                os.chmod(into, stat.S_IMODE(mode) | 0o444)
+            elif stat.S_ISFIFO(mode):
+                os.mkfifo(into)
+    walk(folder, copy, 0)
+
+
+def give_away(path: str) -> None:
+    """Give a tree to the unprivileged uid the cage runs as, under root.
+
+    bwrap itself, holding no capability that overrides permissions, must
+    be able to enter the tree's top folder: it is made mode 711.
+    """
+    os.chmod(path, 0o711)
+    if os.geteuid() != 0:
+        return
+    for here, dirs, files in os.walk(path):
+        for name in [here] + [os.path.join(here, name)
+                              for name in dirs + files]:
+            os.lchown(name, sandbox.UNPRIVILEGED, sandbox.UNPRIVILEGED)
 
 
 def grade_folder(folder: str, options: Options) -> FolderResult:

@@ -7,10 +7,12 @@ other folder. A module or function that does not come from the folder
 """
 import importlib
 import inspect
+import os
+import stat
 import sys
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Callable, Dict, List, Optional
+from types import CodeType, ModuleType
+from typing import Any, Callable, Dict, List, Optional, Set
 
 import pytest
 
@@ -29,6 +31,38 @@ def defined_in(value: Any) -> Optional[str]:
     if code is not None:
         return str(code.co_filename)
     return getattr(value, '__file__', None)
+
+
+def compiled_from(path: str) -> Set[CodeType]:
+    """Return every code object that compiling the file at path makes.
+
+    A function counts as the folder's own only if its code is one of
+    these: a code object compiled from any other text under the file's
+    name (exec of another folder's file, or of a string) is not, though
+    its co_filename says it is.
+    """
+    try:
+        with open(path, 'rb') as source:
+            top = compile(source.read(), path, 'exec', dont_inherit=True)
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    found: Set[CodeType] = set()
+    waiting = [top]
+    while waiting:
+        code = waiting.pop()
+        found.add(code)
+        waiting += [const for const in code.co_consts
+                    if isinstance(const, CodeType)]
+    return found
+
+
+def not_regular(path: Path) -> bool:
+    """Tell whether path exists but is no regular file (a named pipe, a
+    link to a device): reading it could block or never end."""
+    try:
+        return not stat.S_ISREG(os.stat(str(path)).st_mode)
+    except OSError:
+        return False
 
 
 def inside(path: Optional[str], directory: Path) -> bool:
@@ -87,6 +121,11 @@ class Solution:
                 sys.path[:] = [entry for entry in sys.path
                                if Path(entry or '.').resolve() != ROOT]
             sys.path.insert(0, str(self.directory))
+            for other in TASK_MODULES:  # importing one would never end
+                if not_regular(self.path(other)):
+                    sys.modules[self.name(other)] = None  # type: ignore
+                    self._errors[other] = '{} is not a regular file'.format(
+                        self.path(other).name)
         if taskno not in self._modules and taskno not in self._errors:
             try:
                 module = importlib.import_module(self.name(taskno))
@@ -135,6 +174,14 @@ class Solution:
                 raise SolutionError(
                     '{} is not defined in the folder (it comes from {})'
                     .format(what, origin or 'nowhere: it has no file'))
+            code = getattr(inspect.unwrap(value), '__code__', None) \
+                if callable(value) else None
+            if code is not None and code not in compiled_from(str(origin)):
+                raise SolutionError(
+                    '{} is not compiled from the folder\'s own file {} (its '
+                    'code was made from other text, by exec or compile, '
+                    'under that file\'s name)'.format(
+                        what, Path(str(origin)).name))
 
     def _explain(self, taskno: int, error: BaseException) -> str:
         """Say in one line why task taskno's module could not be used."""
@@ -144,13 +191,25 @@ class Solution:
         missing = getattr(error, 'name', None)
         if isinstance(error, ImportError) and missing in {
                 self.name(other) for other in TASK_MODULES}:
-            return '{}.py: file not found (imported by {})'.format(
-                missing, path.name)
+            return '{}.py: {} (imported by {})'.format(
+                missing, 'is not a regular file' if not_regular(
+                    self.directory / (str(missing) + '.py'))
+                else 'file not found', path.name)
         if isinstance(error, SyntaxError):
             return '{} has a syntax error at line {}: {}'.format(
                 path.name, error.lineno, error.msg)
         return '{} could not be imported: {}'.format(path.name,
                                                      one_line(error))
+
+    def check_file(self, taskno: int) -> Path:
+        """Return task taskno's file, or fail: missing, or not a regular
+        file (reading a named pipe or /dev/zero would never end)."""
+        path = self.path(taskno)
+        if not_regular(path):
+            raise SolutionError('{} is not a regular file'.format(path.name))
+        if not path.exists():
+            raise SolutionError('{}: file not found'.format(path.name))
+        return path
 
     def stand_in(self, taskno: int,
                  setattr: Callable[[Any, str, Any], None]) -> None:

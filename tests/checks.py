@@ -391,7 +391,7 @@ class WaitNContract:
             'it arrives instead'.format(name, ', '.join(found[:3])))
 
     def test_does_not_call_sort(self, solution: Solution) -> None:
-        path = solution.path(self.taskno)
+        path = solution.check_file(self.taskno)
         assert not sort_calls(path), (
             '{} calls sort() or sorted() ({}); insert each delay in its '
             'place as it arrives instead'.format(

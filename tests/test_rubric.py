@@ -34,9 +34,7 @@ def functions(tree: ast.Module) -> List[Function]:
 
 
 def read(solution: Solution, taskno: int) -> str:
-    path = solution.path(taskno)
-    assert path.exists(), '{}: file not found'.format(path.name)
-    return path.read_text(encoding='utf-8')
+    return solution.check_file(taskno).read_text(encoding='utf-8')
 
 
 def is_sentence(doc: str) -> bool:
