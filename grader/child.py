@@ -309,7 +309,7 @@ class TaskRun:
                     else None
                 started = time.perf_counter()
                 self.reports = []
-                refused = limits.fork_refusals()
+                before = limits.hits()
                 try:
                     item.ihook.pytest_runtest_protocol(item=item,
                                                        nextitem=following)
@@ -317,8 +317,7 @@ class TaskRun:
                 except BaseException as error:
                     record = {'outcome': 'failed',
                               'message': one_line(error)}
-                if limits.fork_refusals() > refused and own_processes() > 1:
-                    record.update(outcome='failed', message=OVER_PROCESSES)
+                record.update(over_cap(before, record['outcome']))
                 record.update(nodeid=item.nodeid,
                               duration=time.perf_counter() - started)
                 self._checked(watch, lambda: None, full=False)
@@ -349,8 +348,23 @@ class TaskRun:
             os._exit(4)
 
 
-OVER_PROCESSES = 'the code started more than {} processes at once, the ' \
-    'cap for a folder, and the kernel refused one'.format(limits.PROCESSES)
+
+
+def over_cap(before: Tuple[int, int], outcome: str) -> Dict[str, str]:
+    """Return how a test's record changes if its code hit a cap.
+
+    The counters are the whole folder's, and the tasks run at once, so a
+    cap counts against a test only if the test failed (its process or
+    one it started was stopped, or a fork was refused) or, for the
+    process cap, if processes it started are still there.
+    """
+    after = limits.hits()
+    if after[0] > before[0] and outcome == 'failed':
+        return {'outcome': 'failed', 'message': limits.OVER_MEMORY}
+    if after[1] > before[1] and (outcome == 'failed' or
+                                 own_processes() > 1):
+        return {'outcome': 'failed', 'message': limits.OVER_PROCESSES}
+    return {}
 
 
 def own_processes() -> int:

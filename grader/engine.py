@@ -401,7 +401,7 @@ class Worker:
         fallback = 'the grading child stopped before it ran this test'
         deadline = started + self.options.folder_timeout
         heard = time.monotonic()
-        silence = self.options.timeout + 2
+        silence = self.options.timeout + 1
         oom = self.caps.oom_kills() if self.caps else 0
         for line in self._lines():
             now = time.monotonic()
@@ -453,7 +453,7 @@ class Worker:
                             else 'no error output', limit=300))
         if over:
             for stream in streams.values():
-                stream.note = OVER_MEMORY
+                stream.note = limits.OVER_MEMORY
         for stream in streams.values():
             result.results.update(stream.outcomes(fallback))
         result.seconds = time.monotonic() - started
@@ -462,8 +462,6 @@ class Worker:
 
 WEDGED = 'the grading child stopped answering (the code stopped or ' \
     'froze it, or it hung), so the grader ended it'
-OVER_MEMORY = 'the test process used more than {} MiB of memory, the cap ' \
-    'for a folder, so the kernel stopped it'.format(limits.MEMORY >> 20)
 COPY_LIMIT = 64 << 20  # bytes of a folder's files copied, at most
 
 

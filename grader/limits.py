@@ -7,7 +7,8 @@ GiB each pass a 4 GiB address-space limit, and the kernel does not hold
 root to RLIMIT_NPROC). The kernel's counters tell afterwards whether a
 cap was hit: the engine reads memory.oom_control or memory.events for
 the tasks the OOM killer ended, and the task processes read pids.events
-(bound read-only into the cage) to tell when a fork was refused.
+and the OOM counter (both bound read-only into the cage) to tell which of
+their tests hit a cap.
 
 cgroup v1 (a memory and a pids hierarchy) and v2 are both used where this
 process may make a cgroup below its own: as root, or in a delegated v2
@@ -15,12 +16,17 @@ subtree. Elsewhere `Caps.make` returns None and `why_not` says why.
 """
 import os
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
-MEMORY = 1 << 30  # bytes a folder may use in all
+MEMORY = 512 << 20  # bytes a folder may use in all
 PROCESSES = 128  # processes (and threads) a folder may have at once
-PIDS_EVENTS = '/.grader-caps/pids.events'  # where the cage sees it
+PIDS_EVENTS = '/.grader-caps/pids.events'  # where the cage sees them
+MEMORY_EVENTS = '/.grader-caps/memory.events'
 V1 = '/sys/fs/cgroup'
+OVER_MEMORY = 'the code used more than {} MiB of memory (the cap for a ' \
+    'folder), and the kernel stopped a process of it'.format(MEMORY >> 20)
+OVER_PROCESSES = 'the code started more than {} processes at once (the ' \
+    'cap for a folder), and the kernel refused one'.format(PROCESSES)
 
 
 def own_cgroups() -> Dict[str, str]:
@@ -123,17 +129,19 @@ class Caps:
                 'echo $$ > "$1" || exit 125; shift; n=$((n-1)); done; '
                 'exec "$@"', 'sh', str(len(procs))] + procs
 
+    def _events(self) -> str:
+        """Return the file that counts the OOM killer's kills."""
+        return os.path.join(self.memory_dir, 'memory.events' if self.v2
+                            else 'memory.oom_control')
+
     def bind(self) -> List[str]:
-        """Return the bwrap options that show pids.events to the cage."""
-        return ['--ro-bind', os.path.join(self.pids_dir, 'pids.events'),
-                PIDS_EVENTS]
+        """Return the bwrap options that show the cage its counters."""
+        return ['--ro-bind', self._events(), MEMORY_EVENTS, '--ro-bind',
+                os.path.join(self.pids_dir, 'pids.events'), PIDS_EVENTS]
 
     def oom_kills(self) -> int:
         """Return how many processes the OOM killer ended in the cgroup."""
-        return _read_counter(os.path.join(
-            self.memory_dir,
-            'memory.events' if self.v2 else 'memory.oom_control'),
-            'oom_kill')
+        return _read_counter(self._events(), 'oom_kill')
 
     def remove(self) -> None:
         """Remove the cgroup (its processes must have ended)."""
@@ -148,7 +156,9 @@ class Caps:
                     time.sleep(0.01)
 
 
-def fork_refusals() -> int:
-    """Return how many forks the pids cap refused (in the cage), or 0."""
-    return _read_counter(PIDS_EVENTS, 'max')
+def hits() -> Tuple[int, int]:
+    """Return, in the cage, how many processes the OOM killer ended and
+    how many forks the pids cap refused so far (0, 0 without caps)."""
+    return (_read_counter(MEMORY_EVENTS, 'oom_kill'),
+            _read_counter(PIDS_EVENTS, 'max'))
 

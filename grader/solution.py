@@ -191,10 +191,10 @@ class Solution:
         missing = getattr(error, 'name', None)
         if isinstance(error, ImportError) and missing in {
                 self.name(other) for other in TASK_MODULES}:
-            return '{}.py: {} (imported by {})'.format(
-                missing, 'is not a regular file' if not_regular(
+            return '{}.py{} (imported by {})'.format(
+                missing, ' is not a regular file' if not_regular(
                     self.directory / (str(missing) + '.py'))
-                else 'file not found', path.name)
+                else ': file not found', path.name)
         if isinstance(error, SyntaxError):
             return '{} has a syntax error at line {}: {}'.format(
                 path.name, error.lineno, error.msg)

@@ -283,11 +283,30 @@ ATTACKS: Dict[str, Verdict] = {  # the tasks that load the attacked module
     'ignore_sigalrm': verdict(t1=''),
     'write_outside': verdict(t0=None),
     'lying_floats': verdict(t1='out of order', t4='out of order'),
+    'snoop_host_files': verdict(t0=None),
+    'connect_host_sockets': verdict(t0=None),
+    'read_peer_folders': verdict(t0=None),
+    'exec_foreign_code': {n: "is not compiled from the folder's own file"
+                          for n in range(5)},
+    'forge_clean_records': verdict(t1=TAMPERED, t2=TAMPERED),
+    'leave_traces': verdict(t0=None),
+    'find_traces': verdict(t0=None),
+    'memory_hog': verdict(t1='used more than 512 MiB of memory'),
+    'many_processes': verdict(t1='started more than 128 processes'),
+    'stop_supervisor': verdict(t1='the grading child stopped answering',
+                               t2=None),
+    'huge_message': verdict(t0='more characters'),
+    'escape_sequences': verdict(t0='\\x1b[2J'),
+    'special_task_files': verdict(t3='3-tasks.py is not a regular file',
+                                  t4='3-tasks.py is not a regular file'),
 }
 ADVICE = ('advice_hangs',)  # graded with the advice too
 HANGS = ('hanging_coroutine', 'blocks_the_timer',
-         'ignore_sigalrm')  # each costs a test's whole time limit, and
-# fails at its second test: they are graded with a shorter limit
+         'ignore_sigalrm', 'stop_supervisor')  # each costs a test's whole
+# time limit, and fails at its second test: they are graded with a
+# shorter limit
+IN_TURN = ('leave_traces', 'find_traces')  # one worker, one after the other:
+# what the first leaves, the second must not find
 
 
 def build(name: str, cohort: Path) -> Path:

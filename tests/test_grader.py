@@ -18,6 +18,7 @@ import csv
 import json
 import os
 import signal
+import socket
 import sys
 import sysconfig
 import time
@@ -29,8 +30,8 @@ import pytest
 
 from background import Command, Finished, command
 from conftest import ROOT
-from fixture_folders import (ADVICE, ATTACKS, FIXTURES, HANGS, MISTAKES,
-                             STYLES, Verdict, build)
+from fixture_folders import (ADVICE, ATTACKS, FIXTURES, HANGS, IN_TURN,
+                             MISTAKES, STYLES, Verdict, build)
 from grader import (STOPPED, __main__ as cli, child, discover, engine,
                     pytest_route, report, sandbox)
 
@@ -44,6 +45,27 @@ if SANDBOX:
     EXPECTED.update(ATTACKS)
 AGAIN = ('completion_order_only',)  # graded twice: determinism
 FIRST = 'detached_rewriter'  # graded first: the wait for its trace is short
+
+
+CANARY = 'CANARY-{}-SECRET'.format(os.getpid())
+LISTENERS: List[socket.socket] = []
+
+
+def canaries(scratch: Path) -> Path:
+    """Plant what the cage must hide: a secret in a home of its own for
+    the grading command and one in the host's temp folder, and a Unix
+    socket listening there (the test looks for a connection); return
+    the home."""
+    home = scratch / 'home'
+    home.mkdir()
+    for path in (home / 'canary-secret.txt', scratch / 'canary-tmp.txt'):
+        path.write_text(CANARY, encoding='utf-8')
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(scratch / 'canary.sock'))
+    listener.listen(64)
+    listener.setblocking(False)
+    LISTENERS.append(listener)
+    return home
 
 
 def planned(scratch: Path, names: List[str], timeout: float,
@@ -60,7 +82,9 @@ def planned(scratch: Path, names: List[str], timeout: float,
             'exitfirst': True}
     job = scratch / 'job.json'
     job.write_text(json.dumps({'jobs': jobs, 'timeout': timeout,
-                               'folders': folders}), encoding='utf-8')
+                               'folders': folders,
+                               'home': str(canaries(scratch))}),
+                   encoding='utf-8')
     return ([str(ROOT / 'tests' / 'grade_plans.py'), str(job),
              str(scratch / 'report.json')], ROOT)
 
@@ -77,7 +101,8 @@ def reports(done: Finished) -> Dict[str, Dict[str, Any]]:
 @command
 def cohort(scratch: Path) -> Command:
     """Every fixture folder that does not hang, graded once (AGAIN twice)."""
-    names = sorted(name for name in EXPECTED if name not in HANGS)
+    names = sorted(name for name in EXPECTED
+                   if name not in HANGS + IN_TURN)
     names.sort(key=lambda name: name != FIRST)
     return planned(scratch, names + ['again/' + name for name in AGAIN], 2)
 
@@ -85,9 +110,10 @@ def cohort(scratch: Path) -> Command:
 @command
 def hangs(scratch: Path) -> Command:
     """The folders that hang (at their second test, after a trivial one),
-    with 0.5 s per test phase: each hang costs that."""
-    return planned(scratch, [name for name in HANGS if name in EXPECTED],
-                   0.5, jobs=1)
+    with 0.5 s per test phase: each hang costs that; then, in the same
+    worker, a folder that leaves traces and one that looks for them."""
+    return planned(scratch, [name for name in HANGS + IN_TURN
+                             if name in EXPECTED], 0.5, jobs=1)
 
 
 @pytest.fixture(scope='module')
@@ -164,7 +190,7 @@ def test_hostile_folders_leave_no_trace(
     was started (it waits 1.5 s, then rewrites report files)."""
     time.sleep(max(0.0, graded[FIRST]['ended'] + 2.5 - time.time()))
     assert reports(cohort) == {name: entry for name, entry in graded.items()
-                               if name not in HANGS}
+                               if name not in HANGS + IN_TURN}
     paths = sysconfig.get_paths()
     stdlib = os.path.dirname(os.__file__)
     left = traces('HOSTILE_WAS_HERE', [ROOT, cohort.scratch], sys.path + [
@@ -172,8 +198,38 @@ def test_hostile_folders_leave_no_trace(
         paths['platstdlib'], stdlib, os.path.join(stdlib, 'lib-dynload')])
     assert not left and not os.path.exists(
         '/tmp/hostile_detached_was_here'), left
-    for name in ('pipe_holder', 'ignore_sigalrm'):
+    for name in ('pipe_holder', 'ignore_sigalrm', 'stop_supervisor'):
         assert graded[name]['seconds'] < 15, graded[name]
+
+
+@pytest.mark.skipif(not SANDBOX, reason='hostile folders need the sandbox')
+def test_the_cage_shows_nothing_of_the_host(
+        graded: Dict[str, Dict[str, Any]], cohort: Finished,
+        hangs: Finished) -> None:
+    """No secret of the home or the host's temp folder, no connection to
+    a host socket, no other folder and no trace of an earlier folder
+    reached a folder (each would fail its task 0 with what it found, see
+    test_verdict_per_task); and nothing found reached any output."""
+    for done in (cohort, hangs):
+        assert CANARY not in done.output and CANARY not in (
+            done.scratch / 'report.json').read_text(encoding='utf-8')
+    for listener in LISTENERS:
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+
+
+@pytest.mark.skipif(not SANDBOX, reason='hostile folders need the sandbox')
+def test_what_a_person_reads_is_bounded_and_inert(
+        graded: Dict[str, Dict[str, Any]]) -> None:
+    """A 2 MiB message is cut to about 2,000 characters, saying how many
+    more there were; ESC, CR and the rest are written as escapes."""
+    huge = graded['huge_message']['tasks']['0']['messages'][0]
+    assert len(huge) < 2100 and huge.endswith('more characters'), huge[-80:]
+    for entry in graded.values():
+        for task in entry['tasks'].values():
+            for text in task['messages'] + task['advice']:
+                assert not any(ord(char) < 32 or 127 <= ord(char) < 160
+                               for char in text), repr(text[:200])
 
 
 @command
