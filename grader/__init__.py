@@ -109,12 +109,17 @@ def inert(text: str, keep: str = '') -> str:
     return text
 
 
+def cut(text: str, limit: int = LIMIT) -> str:
+    """Return text cut to limit characters, saying how many more it had."""
+    if len(text) <= limit:
+        return text
+    more = len(text) - limit
+    return '{}\u2026 {} more characters'.format(text[:limit], more)
+
+
 def bounded(text: str, keep: str = '', limit: int = LIMIT) -> str:
-    """Return text made inert and cut to limit characters, saying so."""
-    if len(text) > limit:
-        text = '{}… {} more characters'.format(text[:limit],
-                                                len(text) - limit)
-    return inert(text, keep)
+    """Return text cut to limit characters (see cut) and made inert."""
+    return inert(cut(text, limit), keep)
 
 
 def exit_code(status: int) -> int:

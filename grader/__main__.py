@@ -12,7 +12,7 @@ import os
 import sys
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
-from grader import ROOT, discover, engine, report
+from grader import ROOT, discover, engine, inert, report
 from grader.arguments import count, positive
 
 if importlib.util.find_spec('pytest_asyncio') is None:  # the child needs it
@@ -23,6 +23,12 @@ if importlib.util.find_spec('pytest_asyncio') is None:  # the child needs it
     sys.exit(4)
 
 USAGE_ERROR = 4
+
+
+def usage(message: str) -> int:
+    """Say what is wrong with the command line in one line; return 4."""
+    print('python3 -m grader: ' + message, file=sys.stderr)
+    return USAGE_ERROR
 
 
 class Parser(argparse.ArgumentParser):
@@ -122,29 +128,42 @@ class Progress:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Grade what the command line asks for; return the exit status."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    for word in words[:words.index('--') if '--' in words else None]:
+        if word.startswith('-') and os.path.lexists(word):
+            return usage('{!r} is both an option and a file or folder here; '
+                         'to grade it, put -- before the paths: python3 -m '
+                         'grader [OPTIONS] -- PATH ...'.format(word))
     args = parser().parse_args(argv)
     for path in args.paths:
         problem = discover.not_a_folder(path)
         if problem:
-            print('python3 -m grader: {}: {}'.format(path, problem),
-                  file=sys.stderr)
-            return USAGE_ERROR
-    folders = discover.folders(args.paths or [str(ROOT)])
+            return usage('{}: {}'.format(inert(path), problem))
+        if discover.inside_project(path):
+            return usage('{}: is this grader\'s own project or inside it; '
+                         'copy the folder out to grade it (with no PATH, '
+                         'the project\'s own modules are graded)'.format(
+                             inert(path)))
+    warnings: List[str] = []
+    folders = discover.folders(args.paths or [str(ROOT)], warnings=warnings)
+    for warning in warnings:
+        print('warning: ' + warning, file=sys.stderr)
     if not folders:
-        print('python3 -m grader: no folder with {} in {} or up to {} '
-              'levels below'.format(discover.TASK_ZERO, ', '.join(args.paths),
-                                    discover.DEPTH), file=sys.stderr)
-        return USAGE_ERROR
+        return usage('no folder with {} in {} or up to {} levels below'
+                     .format(discover.TASK_ZERO, inert(', '.join(args.paths)),
+                             discover.DEPTH))
     if args.results_json and len(folders) > 1:
-        print('python3 -m grader: --results-json is for one folder; found {}'
-              .format(len(folders)), file=sys.stderr)
-        return USAGE_ERROR
+        return usage('--results-json is for one folder; found {}'.format(
+            len(folders)))
     options = engine.Options(args.task or (), args.test_timeout,
                              args.folder_timeout, not args.no_sandbox,
                              not args.no_advice, exitfirst=args.exitfirst)
     if options.bwrap is None:
         print('warning: grading without a sandbox: {}'.format(
             options.why_unsandboxed), file=sys.stderr)
+    elif options.missing:
+        print('warning: the sandbox lacks {}'.format(
+            '; '.join(options.missing)), file=sys.stderr)
     progress = Progress(len(folders))
     try:
         results = engine.grade(folders, options, args.jobs, progress.done)
@@ -153,7 +172,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     verdicts: List[Tuple[str, Dict[int, Dict[str, Any]]]] = [
         (result.folder, tasks_of(result)) for result in results]
     show(results, verdicts)
-    write_reports(args, results, verdicts, options.bwrap is not None)
+    write_reports(args, results, verdicts, options)
     passed = all(tasks and not result.problem and all(
         task['status'] == 'passed' for task in tasks.values())
         for result, (_, tasks) in zip(results, verdicts))
@@ -167,16 +186,16 @@ def show(results: List[engine.FolderResult],
         result, (folder, tasks) = results[0], verdicts[0]
         for line in failures(result):
             print(line)
-        print('verdict per task for {}'.format(folder))
+        print('verdict per task for {}'.format(inert(folder)))
         if result.problem:
             print('problem: ' + result.problem)
         for line in report.verdict_lines(tasks):
             print(line)
         return
     common = os.path.commonpath([result.folder for result in results])
-    rows = [(os.path.relpath(folder, common), tasks)
+    rows = [(inert(os.path.relpath(folder, common)), tasks)
             for folder, tasks in verdicts]
-    problems = {os.path.relpath(result.folder, common): result.problem
+    problems = {inert(os.path.relpath(result.folder, common)): result.problem
                 for result in results}
     for line in report.table(rows, problems):
         print(line)
@@ -185,13 +204,15 @@ def show(results: List[engine.FolderResult],
 def write_reports(args: argparse.Namespace,
                   results: List[engine.FolderResult],
                   verdicts: List[Tuple[str, Dict[int, Dict[str, Any]]]],
-                  sandboxed: bool) -> None:
+                  options: engine.Options) -> None:
     """Write the JSON, CSV and results.json files asked for."""
+    sandboxed = options.bwrap is not None
     if args.report_json:
-        report.write_json(args.report_json, {'folders': [
-            report.folder_json(folder, tasks, result.problem, sandboxed,
-                               result.seconds)
-            for result, (folder, tasks) in zip(results, verdicts)]})
+        report.write_json(args.report_json, {
+            'missing_protections': options.missing, 'folders': [
+                report.folder_json(folder, tasks, result.problem, sandboxed,
+                                   result.seconds)
+                for result, (folder, tasks) in zip(results, verdicts)]})
     if args.report_csv:
         with open(args.report_csv, 'w', encoding='utf-8',
                   newline='') as out:

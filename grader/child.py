@@ -46,7 +46,7 @@ from typing import (IO, Any, Dict, Generator, Iterator, List, Optional,
 import pytest
 from _pytest.reports import TestReport
 
-from grader import (LIMIT, ROOT, STOPPED, Plan, exit_code, fakes, limits,
+from grader import (ROOT, STOPPED, Plan, cut, exit_code, fakes, limits,
                     one_line)
 from grader.solution import SOLUTION, Solution
 
@@ -200,9 +200,8 @@ class TaskRun:
         """Write one record, with its token, and flush it, in case the
         process dies next. Texts are cut to what a person reads."""
         for key in ('message', 'details', 'output'):
-            if len(record.get(key) or '') > LIMIT:
-                record[key] = record[key][:LIMIT] + '… {} more characters' \
-                    .format(len(record[key]) - LIMIT)
+            if isinstance(record.get(key), str):
+                record[key] = cut(record[key])
         if self.token:
             record['token'] = self.token
         self.out.write(json.dumps(record) + '\n')
@@ -346,8 +345,6 @@ class TaskRun:
         if changed:
             self._write({'tamper': ', '.join(changed[:3])})
             os._exit(4)
-
-
 
 
 def over_cap(before: Tuple[int, int], outcome: str) -> Dict[str, str]:
@@ -807,9 +804,11 @@ def remove_ipc() -> None:
         libc = ctypes.CDLL(None, use_errno=True)
     except (OSError, AttributeError):
         return
-    for kind, remove in (('shm', lambda ident: libc.shmctl(ident, 0, None)),
-                         ('sem', lambda ident: libc.semctl(ident, 0, 0)),
-                         ('msg', lambda ident: libc.msgctl(ident, 0, None))):
+    removers: Dict[str, Any] = {
+        'shm': lambda ident: libc.shmctl(ident, 0, None),
+        'sem': lambda ident: libc.semctl(ident, 0, 0),
+        'msg': lambda ident: libc.msgctl(ident, 0, None)}
+    for kind, remove in removers.items():
         try:
             with open('/proc/sysvipc/' + kind) as table:
                 rows = table.read().splitlines()[1:]

@@ -1,7 +1,9 @@
 """Finding the folders to grade below the paths a mentor gives."""
 import os
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
+
+from grader import inert
 
 DEPTH = 4
 TASK_ZERO = '0-basic_async_syntax.py or 0_basic_async_syntax.py'
@@ -22,14 +24,27 @@ def not_a_folder(path: str) -> Optional[str]:
     return 'not a folder' if os.path.exists(path) else 'no such folder'
 
 
-def folders(paths: List[str], depth: int = DEPTH) -> List[str]:
+def inside_project(path: str) -> bool:
+    """Tell whether path resolves to this grader's project or inside it."""
+    from grader import ROOT
+    resolved = Path(path).expanduser().resolve()
+    return resolved == ROOT or ROOT in resolved.parents
+
+
+def folders(paths: List[str], depth: int = DEPTH,
+            warnings: Optional[List[str]] = None) -> List[str]:
     """Return every folder to grade, each once, in a stable order.
 
     A path that holds task 0's file (either naming) is graded itself; any
     other folder is searched for such folders, up to depth levels below
-    it (cohort/learner/repo/project), not inside one that is found.
+    it (cohort/learner/repo/project), not inside one that is found. A
+    link to a folder is graded where it stands if it holds task 0's file;
+    one that leads into this project, or to a folder already found, is
+    named in warnings instead (never dropped without a word).
     """
     found: List[str] = []
+    linked: List[str] = []  # after the rest: a folder found itself wins
+    notes = [] if warnings is None else warnings
     for path in paths:
         root = Path(path).expanduser().resolve()
         if task_zero_names(root):
@@ -43,8 +58,27 @@ def folders(paths: List[str], depth: int = DEPTH) -> List[str]:
                 dirs[:] = []
             elif len(Path(here).parts) - level >= depth:
                 dirs[:] = []
+            for name in dirs:
+                link = os.path.join(here, name)
+                if not os.path.islink(link):
+                    continue
+                if inside_project(link):
+                    notes.append('{}: not graded, a link into the grader\'s '
+                                 'own project'.format(inert(link)))
+                elif task_zero_names(Path(link)):
+                    linked.append(link)
+                else:
+                    notes.append('{}: not searched, a link to a folder'
+                                 .format(inert(link)))
     unique: List[str] = []
-    for folder in found:
-        if folder not in unique:
-            unique.append(folder)
+    seen: Dict[str, str] = {}
+    for folder in found + linked:
+        real = os.path.realpath(folder)
+        if real in seen:
+            if seen[real] != folder:
+                notes.append('{}: graded once, as {}'.format(
+                    inert(folder), inert(seen[real])))
+            continue
+        seen[real] = folder
+        unique.append(folder)
     return unique

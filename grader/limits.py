@@ -161,4 +161,3 @@ def hits() -> Tuple[int, int]:
     how many forks the pids cap refused so far (0, 0 without caps)."""
     return (_read_counter(MEMORY_EVENTS, 'oom_kill'),
             _read_counter(PIDS_EVENTS, 'max'))
-

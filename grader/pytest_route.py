@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 from _pytest.reports import TestReport
 
-from grader import discover, engine, report
+from grader import discover, engine, inert, report
 from grader.child import is_extra, taskno_of
 
 RANK = {'passed': 0, 'skipped': 1, 'failed': 2}
@@ -28,8 +28,12 @@ def check_folder(path: str) -> str:
     if problem is None and not discover.task_zero_names(folder):
         problem = 'no task file there (expected {})'.format(
             discover.TASK_ZERO)
+    if problem is None and discover.inside_project(str(folder)):
+        problem = "this grader's own project or inside it; copy the " \
+            'folder out to grade it'
     if problem:
-        raise pytest.UsageError('--solution-dir {}: {}'.format(path, problem))
+        raise pytest.UsageError('--solution-dir {}: {}'.format(
+            inert(path), problem))
     return str(folder)
 
 
@@ -50,6 +54,7 @@ class Summary:
         self.outcomes: Dict[str, Tuple[str, str]] = {}
         self.problem = ''
         self.sandboxed: Optional[bool] = None
+        self.missing: List[str] = []
         self.list_failures = False
         self.graded: Optional[engine.FolderResult] = None
 
@@ -89,14 +94,17 @@ class Summary:
                     terminalreporter.write_line('FAILED {} - {}'.format(
                         nodeid, message))
         title = 'verdict per task' + (
-            ' for ' + self.solution_dir if self.solution_dir else '')
+            ' for ' + inert(self.solution_dir) if self.solution_dir else '')
         terminalreporter.write_sep('=', title)
         for line in report.verdict_lines(tasks):
             terminalreporter.write_line(line)
         path = self.config.getoption('report_json')
         if path:
-            report.write_json(path, report.folder_json(
-                self.solution_dir, tasks, self.problem, self.sandboxed))
+            entry = report.folder_json(self.solution_dir, tasks, self.problem,
+                                       self.sandboxed)
+            if self.sandboxed:
+                entry['missing_protections'] = self.missing
+            report.write_json(path, entry)
         path = self.config.getoption('results_json')
         if path and self.graded is not None:
             report.write_json(path, report.exercism(self.graded))
@@ -127,6 +135,11 @@ class Grader:
             config.get_terminal_writer().line(
                 'warning: grading without a sandbox: {}'.format(
                     options.why_unsandboxed), yellow=True)
+        elif options.missing:
+            config.get_terminal_writer().line(
+                'warning: the sandbox lacks {}'.format(
+                    '; '.join(options.missing)), yellow=True)
+        self.summary.missing = options.missing
         result = engine.grade_folder(self.solution_dir, options)
         self.summary.graded = result
         self.summary.problem = result.problem

@@ -12,7 +12,7 @@ import json
 import textwrap
 from typing import Any, Dict, IO, Iterable, List, Optional, Tuple
 
-from grader import ROOT, STOPPED
+from grader import ROOT, STOPPED, inert
 
 Entry = Tuple[int, bool, str, str]  # task, advice?, outcome, message
 
@@ -82,7 +82,8 @@ def folder_json(folder: Optional[str], tasks: Dict[int, Dict[str, Any]],
                 problem: str = '', sandboxed: Optional[bool] = None,
                 seconds: Optional[float] = None) -> Dict[str, Any]:
     """Return one folder's report in the --report-json shape."""
-    report: Dict[str, Any] = {'solution_dir': folder, 'tasks': {
+    report: Dict[str, Any] = {'solution_dir': folder and inert(folder),
+                              'tasks': {
         str(taskno): task for taskno, task in tasks.items()}}
     if seconds is not None:
         report['seconds'] = round(seconds, 3)
@@ -113,7 +114,8 @@ def write_csv(out: IO[str], rows: List[Tuple[str, Dict[int, Dict[str, Any]]]]
                     ['graded_passed', 'graded_failed'])
     for folder, tasks in rows:
         passed, failed = graded_counts(tasks)
-        writer.writerow([folder] + [status_of(tasks, n) for n in range(5)] +
+        writer.writerow([inert(folder)] +
+                        [status_of(tasks, n) for n in range(5)] +
                         [passed, failed])
 
 

@@ -141,8 +141,8 @@ def _dirs(path: str, made: Set[str]) -> List[str]:
     parts = path.strip('/').split('/')[:-1]
     for end in range(1, len(parts) + 1):
         parent = '/' + '/'.join(parts[:end])
-        if parent not in made and parent not in ('/usr', '/tmp', '/proc',
-                                                  '/dev'):
+        if parent not in made and \
+                parent not in ('/usr', '/tmp', '/proc', '/dev'):
             made.add(parent)
             options += ['--perms', '0755', '--dir', parent]
     return options
@@ -206,7 +206,8 @@ def start(bwrap: str, argv: List[str], scratch: str,
 
     prefix comes before bwrap and extra are more bwrap options (limits.Caps
     uses them to put the whole cage in a cgroup, and to show it the
-    cgroup's pids.events). The seccomp program reaches bwrap on a file of its own.
+    cgroup's counters). The seccomp program reaches bwrap on a file of
+    its own.
     """
     program: Optional[IO[bytes]] = None
     fds: Tuple[int, ...] = ()
