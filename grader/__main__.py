@@ -12,8 +12,8 @@ import os
 import sys
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
-from grader import ROOT, discover, engine, inert, report
-from grader.arguments import count, positive
+from grader import ROOT, cohort, discover, engine, html_report, inert, report
+from grader.arguments import count, fraction, positive
 
 if importlib.util.find_spec('pytest_asyncio') is None:  # the child needs it
     print('python3 -m grader: pytest_asyncio is not installed here: set up '
@@ -61,6 +61,18 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument('--report-csv', metavar='FILE',
                        help='write one row per folder (task statuses, '
                             'graded tests passed and failed) to FILE')
+    parse.add_argument('--report-html', metavar='FILE', type=html_file,
+                       help='write one self-contained page to FILE: the '
+                            'table, pass rates, common mistakes, copied '
+                            "pairs, and each folder's failures and advice")
+    parse.add_argument('--copy-threshold', type=fraction, metavar='X',
+                       default=cohort.THRESHOLD,
+                       help='report two folders as copied when, in some '
+                            'task, at least this share (0 to 1) of both '
+                            'files is passages that few other folders '
+                            'share (default {}: copies of a solution '
+                            'score 0.75 and more, independent answers '
+                            'below 0.6)'.format(cohort.THRESHOLD))
     parse.add_argument('--results-json', metavar='FILE',
                        help="write Exercism's results.json (version 3) to "
                             'FILE; one folder only')
@@ -164,6 +176,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     elif options.missing:
         print('warning: the sandbox lacks {}'.format(
             '; '.join(options.missing)), file=sys.stderr)
+    check = cohort.CopyCheck(folders) \
+        if len(folders) >= cohort.MIN_FOLDERS else None  # beside the grading
     progress = Progress(len(folders))
     try:
         results = engine.grade(folders, options, args.jobs, progress.done)
@@ -171,8 +185,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         progress.close()
     verdicts: List[Tuple[str, Dict[int, Dict[str, Any]]]] = [
         (result.folder, tasks_of(result)) for result in results]
+    summary = cohort.cohort_report(results, verdicts, args.copy_threshold,
+                                   check)
     show(results, verdicts)
-    write_reports(args, results, verdicts, options)
+    show_cohort(results, summary, args.copy_threshold)
+    write_reports(args, results, verdicts, options, summary)
     passed = all(tasks and not result.problem and all(
         task['status'] == 'passed' for task in tasks.values())
         for result, (_, tasks) in zip(results, verdicts))
@@ -201,10 +218,31 @@ def show(results: List[engine.FolderResult],
         print(line)
 
 
+def html_file(path: str) -> str:
+    """Take the --report-html path, if jinja2 is here to write it."""
+    missing = html_report.jinja2_missing()
+    if missing:
+        raise argparse.ArgumentTypeError(missing)
+    return path
+
+
+def show_cohort(results: List[engine.FolderResult], summary: Dict[str, Any],
+                threshold: float) -> None:
+    """Print a cohort's common mistakes and copied pairs, after its table."""
+    if len(results) > 1:
+        common = os.path.commonpath([result.folder for result in results])
+        for line in cohort.summary_lines(
+                summary['common_mistakes'], summary['copies'], threshold,
+                summary['copy_check_skipped'],
+                lambda folder: os.path.relpath(folder, common)):
+            print(line)
+
+
 def write_reports(args: argparse.Namespace,
                   results: List[engine.FolderResult],
                   verdicts: List[Tuple[str, Dict[int, Dict[str, Any]]]],
-                  options: engine.Options) -> None:
+                  options: engine.Options,
+                  summary: Optional[Dict[str, Any]] = None) -> None:
     """Write the JSON, CSV and results.json files asked for."""
     sandboxed = options.bwrap is not None
     if args.report_json:
@@ -212,11 +250,15 @@ def write_reports(args: argparse.Namespace,
             'missing_protections': options.missing, 'folders': [
                 report.folder_json(folder, tasks, result.problem, sandboxed,
                                    result.seconds)
-                for result, (folder, tasks) in zip(results, verdicts)]})
+                for result, (folder, tasks) in zip(results, verdicts)],
+            **cohort.as_json(summary)})
     if args.report_csv:
         with open(args.report_csv, 'w', encoding='utf-8',
                   newline='') as out:
             report.write_csv(out, verdicts)
+    if args.report_html:
+        html_report.write(args.report_html, results, verdicts, summary,
+                          args.copy_threshold)
     if args.results_json:
         report.write_json(args.results_json,
                           report.exercism(results[0]))

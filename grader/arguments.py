@@ -24,3 +24,14 @@ def count(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError('{} is below 1'.format(text))
     return value
+
+
+def fraction(text: str) -> float:
+    """Parse a fraction from 0 to 1, for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('{!r} is not a number'.format(text))
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError('{} is not from 0 to 1'.format(text))
+    return value

@@ -184,7 +184,7 @@ class TaskRun:
 
     def __init__(self, out: IO[str], tokens: int, timeout: float,
                  exitfirst: bool) -> None:
-        """Report on out, each record with the token last read from the
+        """Report on out, each record with the token read from the
         tokens pipe; give every test phase timeout seconds; run no more
         tests after the first graded one that fails if exitfirst."""
         self.out = out
@@ -208,12 +208,8 @@ class TaskRun:
         self.out.flush()
 
     def _next_token(self) -> None:
-        """Read the token of the next record from the supervisor.
-
-        The supervisor sends the first only once this process said its
-        module is imported, and each next one only after the result it
-        waited for: a record written any other way has none.
-        """
+        """Read the token of the records from the supervisor, which sends
+        it only once this process said its module is imported."""
         line = b''
         while not line.endswith(b'\n'):
             if not select.select([self.tokens], [], [], 30)[0]:
@@ -296,9 +292,9 @@ class TaskRun:
             with self._armed(self.timeout):
                 self._checked(watch, lambda: solution.module(taskno))
             self._write({'ready': True})
+            self._next_token()
             stopped = False
             for index, item in enumerate(items):
-                self._next_token()
                 self._write({'started': item.nodeid})
                 if stopped:
                     self._write({'nodeid': item.nodeid, 'outcome': 'skipped',
@@ -324,7 +320,6 @@ class TaskRun:
                 stopped = self.exitfirst and not is_extra(item) and \
                     record['outcome'] == 'failed'
             self._checked(watch, lambda: None)
-            self._next_token()
             self._write({'finished': True})
         except BaseException as error:
             sys.stderr.write('grading child failed: {}\n'.format(
@@ -686,11 +681,12 @@ class Gate:
     """Lets through only the records a task process was asked for.
 
     The supervisor sends a task process a fresh random token once it has
-    said its module is imported, and a new one after each result; every
-    record must carry the token of its turn. A record written any other
-    way (by the folder's code, into a pipe it found in /proc/self/fd, at
-    import or after its process should have ended) has none, and the
-    task is reported as tampered with; nothing after it is passed on.
+    said its module is imported, and every later record must carry it. A
+    record written any other way (by the folder's code at import, into a
+    pipe it found in /proc/self/fd, say) has none, and the task is
+    reported as tampered with; nothing after it is passed on. Code that
+    runs during a test could read the token from its own process's
+    memory: this stops blind forgery, not code that studies the grader.
     """
 
     def __init__(self, fd: int) -> None:
@@ -701,7 +697,7 @@ class Gate:
         self.shut = False
 
     def _renew(self) -> None:
-        """Send the task process the token of its next record."""
+        """Send the task process the token of its records."""
         self.token = os.urandom(16).hex()
         try:
             os.write(self.fd, (self.token + '\n').encode('ascii'))
@@ -730,8 +726,6 @@ class Gate:
             self.shut = True
             return json.dumps({'tamper': 'a record the grader did not ask '
                                          'for: {}'.format(line[:60])})
-        if 'outcome' in record:
-            self._renew()
         return json.dumps(record)
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ import io
 import itertools
 import os
 import stat
+import threading
 import tokenize
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -293,7 +294,8 @@ WINDOW = 1  # keep every k-gram's hash: the files are short
 COMMON_SHARE = 0.1  # a passage in more than this share of folders ...
 COMMON_AT_LEAST = 3  # ... or in more than this many is common ground
 THRESHOLD = 0.7  # the default --copy-threshold; see the README
-READ_LIMIT = 64 * 1024  # a task file longer than this is read this far
+MIN_FOLDERS = 8  # in fewer, what the cohort writes in common is not known
+READ_LIMIT = 32 * 1024  # a task file longer than this is read this far
 # What the exercise gives every learner: the shebang, the imports, the
 # __import__ lines and the prototypes. Like MOSS's base file (its -b),
 # a passage found here is never a copy, even in a cohort of two.
@@ -320,10 +322,20 @@ def copy_check_missing() -> str:
     try:
         import copydetect  # noqa: F401
     except ImportError as error:
-        return ('copydetect is not installed here ({}): pip install '
-                'copydetect, or install requirements-test.txt'.format(
-                    error.name or error))
+        return why_missing(error)
     return ''
+
+
+def why_missing(error: ImportError) -> str:
+    """Say in one line that a library of the copy check is missing."""
+    return ('{} is not installed here: pip install copydetect, or install '
+            'requirements-test.txt'.format(error.name or error))
+
+
+def too_few(count: int) -> str:
+    """Say why a cohort of count folders is not checked for copies."""
+    return ('{} folders are too few to tell what a cohort writes in common '
+            'from a copy (it takes {})'.format(count, MIN_FOLDERS))
 
 
 def task_texts(folder: str) -> Dict[int, str]:
@@ -384,100 +396,166 @@ def without_docstrings(source: str) -> str:
     return text
 
 
-def fingerprint(text: str, boilerplate: Any = None) -> Any:
-    """Return copydetect's fingerprint of normalised code (see normalise)."""
-    from copydetect import CodeFingerprint  # type: ignore
-    return CodeFingerprint('task.py', NOISE, WINDOW, boilerplate=boilerplate,
-                           filter=False, fp=io.StringIO(text))
-
-
 def normalise(source: str) -> str:
     """Return source as copydetect compares it: docstrings, comments and
     layout gone, each name a single letter (V, F, O), each string S."""
-    from copydetect.utils import filter_code  # type: ignore
+    from copydetect.utils import filter_code
     code, _ = filter_code(without_docstrings(source), 'task.py', 'python')
     return str(code)
 
 
-def shared(first: Any, second: Any) -> Tuple[float, float]:
+def fingerprint(code: str, boilerplate: Any = None) -> Any:
+    """Return copydetect's fingerprint of normalised code: the hash of
+    every passage of NOISE characters, less those in boilerplate."""
+    from copydetect import CodeFingerprint
+    return CodeFingerprint('task.py', NOISE, WINDOW, boilerplate=boilerplate,
+                           filter=False, fp=io.StringIO(code))
+
+
+def shares(first: Any, second: Any) -> Tuple[float, float]:
     """Return the share of each file that lies in passages both have."""
     from copydetect import compare_files
     overlap, _, slices = compare_files(first, second)
     if not overlap:
         return 0.0, 0.0
-    return tuple(  # type: ignore
-        float((found[1] - found[0]).sum()) / max(1, len(data.filtered_code))
-        for found, data in zip(slices, (first, second)))
+    found = [float((ends - starts).sum()) / max(1, len(data.filtered_code))
+             for (starts, ends), data in zip(slices, (first, second))]
+    return found[0], found[1]
+
+
+class CopyCheck:
+    """The copy check of a cohort, begun at once beside the grading.
+
+    Reading and normalising the task files (and importing copydetect)
+    is most of its cost, and needs nothing from the grading, so a thread
+    does it while the folders are graded; pairs() waits for it and
+    compares. Nothing of the folders' code runs: it is only read.
+    """
+
+    def __init__(self, folders: Sequence[str]) -> None:
+        """Start reading and normalising the folders' task files."""
+        self.folders = list(folders)
+        self.codes: Dict[str, Dict[int, str]] = {}
+        self.missing = ''
+        self.thread = threading.Thread(target=self._normalise, daemon=True)
+        self.thread.start()
+
+    def _normalise(self) -> None:
+        """Normalise every task file, or note that copydetect is missing."""
+        try:
+            import copydetect  # noqa: F401
+        except ImportError as error:
+            self.missing = why_missing(error)
+            return
+        for folder in self.folders:
+            self.codes[folder] = {taskno: normalise(text) for taskno, text
+                                  in task_texts(folder).items()}
+
+    def pairs(self, threshold: float = THRESHOLD) -> List[Pair]:
+        """Return the pairs of folders whose task files look copied.
+
+        Each task file's normalised code is fingerprinted by copydetect.
+        A fingerprint found in the exercise's given code, or in more than
+        max(COMMON_AT_LEAST, COMMON_SHARE of the folders) folders, is
+        common ground and dropped, as MOSS drops passages found in many
+        programs. A pair's similarity in a task is the smaller of its two
+        files' shares of code in passages both still have; a pair at
+        threshold or more in some task is returned, most similar first,
+        with its similarity in each task where it is above 0. Raises
+        ImportError, saying what to install, without copydetect.
+        """
+        self.thread.join()
+        if self.missing:
+            raise ImportError(self.missing)
+        import numpy
+        seen: Dict[Any, int] = collections.Counter()
+        for codes in self.codes.values():
+            hashes: Set[Any] = set()
+            for code in codes.values():
+                hashes |= fingerprint(code).hashes
+            seen.update(hashes)
+        common = max(COMMON_AT_LEAST, int(COMMON_SHARE * len(self.folders)))
+        boilerplate = numpy.array(sorted(
+            fingerprint(normalise(GIVEN)).hashes |
+            {value for value, count in seen.items() if count > common}))
+        prints = {(folder, taskno): fingerprint(code, boilerplate)
+                  for folder, codes in self.codes.items()
+                  for taskno, code in codes.items()}
+        candidates: Dict[Tuple[str, str], Set[int]] = {}
+        for taskno in TASK_MODULES:
+            having: Dict[Any, List[str]] = {}
+            for folder in self.folders:
+                if (folder, taskno) in prints:
+                    for value in prints[folder, taskno].hashes:
+                        having.setdefault(value, []).append(folder)
+            for sharing in having.values():
+                for pair in itertools.combinations(sharing, 2):
+                    candidates.setdefault(pair, set()).add(taskno)
+        pairs = []
+        for (first, second), tasknos in candidates.items():
+            similarity = {}
+            for taskno in sorted(tasknos):
+                share = min(shares(prints[first, taskno],
+                                   prints[second, taskno]))
+                if share > 0:
+                    similarity[taskno] = round(share, 2)
+            if similarity and max(similarity.values()) >= threshold:
+                pairs.append({'folders': [first, second],
+                              'similarity': max(similarity.values()),
+                              'tasks': similarity})
+        return sorted(pairs, key=lambda pair: (-pair['similarity'],
+                                               pair['folders']))
 
 
 def copied_pairs(folders: Sequence[str], threshold: float = THRESHOLD
                  ) -> List[Pair]:
-    """Return the pairs of folders whose task files look copied.
-
-    Each task file is normalised (names, comments, docstrings, layout) and
-    fingerprinted by copydetect (every k-gram of NOISE characters).
-    A fingerprint found in the exercise's given code, or in more than
-    max(COMMON_AT_LEAST, COMMON_SHARE of the folders) folders, is common
-    ground and dropped, as MOSS drops passages found in many programs.
-    A pair's similarity in a task is the smaller of its two files' shares
-    of code in passages both still have; a pair at threshold or more in
-    some task is returned, most similar first, with its similarity in
-    each task where it is above 0. Raises ImportError without copydetect.
-    """
-    import numpy
-    texts = {folder: {taskno: normalise(text) for taskno, text
-                      in task_texts(folder).items()} for folder in folders}
-    seen: Dict[Any, int] = collections.Counter()
-    for files in texts.values():
-        hashes: Set[Any] = set()
-        for text in files.values():
-            hashes |= fingerprint(text).hashes
-        seen.update(hashes)
-    common = max(COMMON_AT_LEAST, int(COMMON_SHARE * len(folders)))
-    given = fingerprint(normalise(GIVEN)).hashes
-    boilerplate = numpy.array(sorted(given | {
-        value for value, count in seen.items() if count > common}))
-    prints = {(folder, taskno): fingerprint(text, boilerplate)
-              for folder, files in texts.items()
-              for taskno, text in files.items()}
-    candidates: Dict[Tuple[str, str], Set[int]] = {}
-    for taskno in TASK_MODULES:
-        having: Dict[Any, List[str]] = {}
-        for folder in folders:
-            if (folder, taskno) in prints:
-                for value in prints[folder, taskno].hashes:
-                    having.setdefault(value, []).append(folder)
-        for sharing in having.values():
-            for pair in itertools.combinations(sharing, 2):
-                candidates.setdefault(pair, set()).add(taskno)
-    pairs = []
-    for (first, second), tasknos in candidates.items():
-        similarity = {}
-        for taskno in sorted(tasknos):
-            share = min(shared(prints[first, taskno],
-                               prints[second, taskno]))
-            if share > 0:
-                similarity[taskno] = round(share, 2)
-        if similarity and max(similarity.values()) >= threshold:
-            pairs.append({'folders': [first, second],
-                          'similarity': max(similarity.values()),
-                          'tasks': similarity})
-    return sorted(pairs, key=lambda pair: (-pair['similarity'],
-                                           pair['folders']))
+    """Return the pairs of folders whose task files look copied (see
+    CopyCheck.pairs); raises ImportError without copydetect."""
+    return CopyCheck(folders).pairs(threshold)
 
 
 def cohort_report(results: Sequence[Any], verdicts: Verdicts,
-                  threshold: float = THRESHOLD) -> Dict[str, Any]:
+                  threshold: float = THRESHOLD,
+                  check: Optional[CopyCheck] = None) -> Dict[str, Any]:
     """Return the common mistakes and the copied pairs, or why not.
 
-    The keys are common_mistakes, copies (None when the check could not
-    run) and copy_check_skipped (why, or '').
+    The keys are common_mistakes, copies (None when the copy check could
+    not run; none is needed for one folder) and copy_check_skipped (why,
+    or ''). check is the copy check begun while grading, if any.
     """
-    folders = [result.folder for result in results]
-    missing = copy_check_missing() if len(folders) > 1 else ''
-    pairs: Optional[List[Pair]] = None
-    if not missing:
-        pairs = copied_pairs(folders, threshold) if len(folders) > 1 else []
-    return {'common_mistakes': common_mistakes(results, verdicts),
-            'copies': pairs, 'copy_check_skipped': missing}
+    report: Dict[str, Any] = {
+        'common_mistakes': common_mistakes(results, verdicts),
+        'copies': [], 'copy_check_skipped': ''}
+    if 1 < len(results) < MIN_FOLDERS:
+        report['copies'] = None
+        report['copy_check_skipped'] = too_few(len(results))
+    elif len(results) > 1:
+        try:
+            report['copies'] = (check or CopyCheck(
+                [result.folder for result in results])).pairs(threshold)
+        except ImportError as error:
+            report['copies'] = None
+            report['copy_check_skipped'] = str(error)
+    return report
 
+
+def as_json(summary: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """Return the common mistakes and copied pairs for --report-json.
+
+    Folders are named as in the report's folders (inert), with the
+    example message of each group; copies is null, with
+    copy_check_skipped saying why, when the check did not run.
+    """
+    if summary is None:
+        return {}
+    found: Dict[str, Any] = {
+        'common_mistakes': [dict(group, folders=[
+            inert(folder) for folder in group['folders']],
+            example=inert(group['example']))
+            for group in summary['common_mistakes']],
+        'copies': None if summary['copies'] is None else [
+            dict(pair, folders=[inert(folder) for folder in pair['folders']])
+            for pair in summary['copies']]}
+    if summary['copy_check_skipped']:
+        found['copy_check_skipped'] = summary['copy_check_skipped']
+    return found
