@@ -157,7 +157,11 @@ def wrap(bwrap: str, argv: List[str], scratch: str,
     (tokens, proxies) reaches the folder's code.
     """
     made: Set[str] = set()
-    options = ['--ro-bind', '/usr', '/usr']
+    options = ['--ro-bind', '/usr', '/usr', '--proc', '/proc', '--dev', '/dev',
+               '--perms', '1777', '--size', str(TMP_SIZE), '--tmpfs', '/tmp',
+               '--perms', '1777', '--size', str(TMP_SIZE),
+               '--tmpfs', '/dev/shm']  # first: what is bound below /tmp
+    # (a virtual environment, this project, the scratch) comes after
     for top in ('bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'):
         path = '/' + top
         if os.path.islink(path):  # merged /usr: /lib -> usr/lib
@@ -172,10 +176,6 @@ def wrap(bwrap: str, argv: List[str], scratch: str,
         '--ro-bind', grader, grader, '--ro-bind', tests, tests,
         '--tmpfs', tests + '/fixtures', '--ro-bind', str(ROOT / 'setup.cfg'),
         str(ROOT / 'setup.cfg')]
-    options += ['--proc', '/proc', '--dev', '/dev',
-                '--perms', '1777', '--size', str(TMP_SIZE), '--tmpfs', '/tmp',
-                '--perms', '1777', '--size', str(TMP_SIZE),
-                '--tmpfs', '/dev/shm']
     options += _dirs(scratch, made) + ['--bind', scratch, scratch]
     if extra:  # the binds of limits.Caps
         options += _dirs(extra[-1], made) + list(extra)
