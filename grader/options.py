@@ -22,9 +22,11 @@ from typing import List
 
 import pytest
 
+from grader import restart
+
 TASKS = [0, 1, 2, 3, 4]
-ROOT = Path(__file__).resolve().parent.parent
-SETTINGS = ROOT / 'setup.cfg'
+ROOT = restart.ROOT
+SETTINGS = restart.SETTINGS
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -56,31 +58,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help='grade without the bubblewrap sandbox')
 
 
-PATH_OPTIONS = ('--solution-dir', '--report-json', '--results-json')
-
-
-def safe_args(args: List[str], where: Path) -> List[str]:
-    """Return args with each path option as one absolute `--option=PATH`.
-
-    Relative paths are taken from where, the folder pytest was started
-    in; joined into one word, the folder graded is never taken for a test
-    path.
-    """
-    joined: List[str] = []
-    index = 0
-    while index < len(args):
-        name, equals, value = args[index].partition('=')
-        if name in PATH_OPTIONS and not equals and index + 1 < len(args):
-            value = args[index + 1]
-            index += 1
-        if name in PATH_OPTIONS and value:
-            joined.append('{}={}'.format(name, where / value))
-        else:
-            joined.append(args[index])
-        index += 1
-    return joined
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     """Start again with our settings if pytest took another folder's.
@@ -96,9 +73,7 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
     if '--solution-dir' not in args and (ours or not any(
             arg.startswith('--solution-dir=') for arg in args)):
         return
-    where = Path(early_config.invocation_params.dir)
-    command = [sys.executable, '-m', 'pytest', '-c', str(SETTINGS),
-               '--rootdir', str(ROOT)] + safe_args(args, where)
+    command = restart.command(args, Path(early_config.invocation_params.dir))
     capture = early_config.pluginmanager.getplugin('capturemanager')
     if capture is not None:  # it captures the standard streams by now
         capture.suspend_global_capture(in_=True)

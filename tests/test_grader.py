@@ -17,6 +17,7 @@ import ast
 import csv
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -110,16 +111,24 @@ def cohort(scratch: Path) -> Command:
 @command
 def hangs(scratch: Path) -> Command:
     """The folders that hang (at their second test, after a trivial one),
-    with 0.5 s per test phase: each hang costs that; then, in the same
-    worker, a folder that leaves traces and one that looks for them."""
-    return planned(scratch, [name for name in HANGS + IN_TURN
-                             if name in EXPECTED], 0.5, jobs=1)
+    with 0.5 s per test phase: each hang costs that."""
+    return planned(scratch, [name for name in HANGS if name in EXPECTED],
+                   0.5, jobs=1)
+
+
+@command
+def in_turn(scratch: Path) -> Command:
+    """In one worker, a folder that leaves traces, then one that looks
+    for them (its import does much, so it keeps the usual time limit)."""
+    return planned(scratch, [name for name in IN_TURN if name in EXPECTED],
+                   2, jobs=1)
 
 
 @pytest.fixture(scope='module')
-def graded(cohort: Finished, hangs: Finished) -> Dict[str, Dict[str, Any]]:
+def graded(cohort: Finished, hangs: Finished,
+           in_turn: Finished) -> Dict[str, Dict[str, Any]]:
     """Every fixture folder's report, by name (again/name for a copy)."""
-    return dict(reports(cohort), **reports(hangs))
+    return dict(reports(cohort), **reports(hangs), **reports(in_turn))
 
 
 pytestmark = pytest.mark.grader
@@ -205,12 +214,12 @@ def test_hostile_folders_leave_no_trace(
 @pytest.mark.skipif(not SANDBOX, reason='hostile folders need the sandbox')
 def test_the_cage_shows_nothing_of_the_host(
         graded: Dict[str, Dict[str, Any]], cohort: Finished,
-        hangs: Finished) -> None:
+        hangs: Finished, in_turn: Finished) -> None:
     """No secret of the home or the host's temp folder, no connection to
     a host socket, no other folder and no trace of an earlier folder
     reached a folder (each would fail its task 0 with what it found, see
     test_verdict_per_task); and nothing found reached any output."""
-    for done in (cohort, hangs):
+    for done in (cohort, hangs, in_turn):
         assert CANARY not in done.output and CANARY not in (
             done.scratch / 'report.json').read_text(encoding='utf-8')
     for listener in LISTENERS:
@@ -336,6 +345,28 @@ def test_pytest_route_ignores_the_folders_settings(
     results = json.loads((pytest_way_in.scratch / 'results.json').read_text(
         encoding='utf-8'))
     assert results['status'] == 'fail'
+
+
+@command
+def pytest_below_settings(scratch: Path) -> Command:
+    """`python3 -m pytest --solution-dir solution` (two words) from a
+    folder whose pytest.ini loads a plugin from the folder graded."""
+    parent = scratch / 'parent_ini'
+    shutil.copytree(str(FIXTURES / 'hostile' / 'parent_ini'), str(parent),
+                    symlinks=True)
+    return (['-m', 'pytest', '--solution-dir', 'solution', '--task', '0'],
+            parent)
+
+
+def test_pytest_way_in_reads_no_settings_of_the_folder(
+        pytest_below_settings: Finished) -> None:
+    """The hook in first/ starts the command again from here before
+    pytest reads the pytest.ini above the folder: its plugin never runs
+    in the user's process, and the folder is graded."""
+    done = pytest_below_settings
+    assert done.status == 0, done.output
+    assert 'task 0: passed' in done.output
+    assert not (done.scratch / 'parent_ini' / 'PLUGIN_RAN').exists()
 
 
 @command
