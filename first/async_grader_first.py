@@ -27,7 +27,7 @@ def main() -> None:
     if spec is None or spec.loader is None:
         return
     restart = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(restart)  # type: ignore
+    spec.loader.exec_module(restart)
     restart.first()
 
 
