@@ -296,6 +296,7 @@ ATTACKS: Dict[str, Verdict] = {  # the tasks that load the attacked module
     'stop_supervisor': verdict(t1='the grading child stopped answering'),
     'huge_message': verdict(t0='more characters'),
     'escape_sequences': verdict(t0='\\x1b[2J'),
+    'privileges': verdict(t0=None),
     'special_task_files': verdict(t3='3-tasks.py is not a regular file',
                                   t4='3-tasks.py is not a regular file'),
 }
