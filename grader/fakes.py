@@ -163,6 +163,13 @@ async def settle(rounds: int = 20) -> None:
         await real_sleep(0)
 
 
+FRACTIONS = (  # full precision: no rounding or cut of a delay gives them
+    0.7071067811865476, 0.1357913579135791, 0.9486832980505138,
+    0.3090169943749474, 0.5528730305397846, 0.0523598775598299,
+    0.8090169943749475, 0.4472135954999579, 0.2236067977499790,
+    0.6472135954999579)
+
+
 class FakeRandom:
     """A stand-in for every draw of the random module.
 
@@ -175,8 +182,7 @@ class FakeRandom:
     generator instead, for tests that need many distinct values.
     """
 
-    def __init__(self, fractions: Sequence[float] = (
-            0.7, 0.1, 0.95, 0.3, 0.55, 0.05, 0.8, 0.45, 0.2, 0.65)) -> None:
+    def __init__(self, fractions: Sequence[float] = FRACTIONS) -> None:
         """Start with no draw recorded."""
         self.draws: List[float] = []
         self.seeds: List[Any] = []

@@ -351,9 +351,12 @@ class WaitNContract:
     async def test_keeps_equal_delays(
             self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
         name, wait_n = subject
-        fake.random.use([0.5, 0.2, 0.5, 0.5, 0.2])
+        fake.random.use([0.5403023058681398, 0.2122065907891938,
+                         0.5403023058681398, 0.5403023058681398,
+                         0.2122065907891938])
         delays = plain_floats(name, await wait_n(5, 4))
-        assert delays == [0.8, 0.8, 2.0, 2.0, 2.0], (
+        low, high = 0.2122065907891938 * 4, 0.5403023058681398 * 4
+        assert delays == [low, low, high, high, high], (
             '{}(5, 4) returned {} for the delays {}; keep every delay, '
             'equal ones too'.format(name, delays, fake.time.slept))
 

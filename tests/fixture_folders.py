@@ -57,6 +57,10 @@ HANG = 'the test did not finish in time'
 TAMPERED = "the folder's code tampered with the grader"
 NO_CLOCK = 'should time the run with a wall clock of the time module'
 MISTAKES = {
+    'rounded_delay': Mistake(  # the draws have full precision: caught
+        [('0-basic_async_syntax.py', '    return delay\n',
+          '    return round(delay, 2)\n')],
+        verdict(t0='not a delay drawn from the random module')),
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'
