@@ -61,6 +61,19 @@ MISTAKES = {
         [('0-basic_async_syntax.py', '    return delay\n',
           '    return round(delay, 2)\n')],
         verdict(t0='not a delay drawn from the random module')),
+    'measure_one_at_a_time': Mistake(  # n runs of wait_n(1, ...) in turn
+        [('2-measure_runtime.py', 'asyncio.run(wait_n(n, max_delay))',
+          'asyncio.run(wait_one_at_a_time(n, max_delay))'),
+         ('2-measure_runtime.py', '\n\ndef measure_time',
+          '\n\nasync def wait_one_at_a_time(n: int, max_delay: int) -> None:'
+          '\n    """Run wait_n(1, max_delay) n times, one after another."""'
+          '\n    for _ in range(n):\n        await wait_n(1, max_delay)\n'
+          '\n\ndef measure_time')],
+        verdict(t2='its waits one after another')),
+    'measure_never_awaits': Mistake(  # a coroutine made, never run
+        [('2-measure_runtime.py', 'asyncio.run(wait_n(n, max_delay))',
+          'wait_n(n, max_delay)')],
+        verdict(t2='never ran wait_n')),
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'

@@ -13,6 +13,11 @@ from conftest import Fakes, Solution
 pytestmark = pytest.mark.task(taskno=2)
 
 
+NEVER_RAN = ('{} never ran wait_n: calling wait_n(n, max_delay) only makes '
+             'a coroutine, which does nothing until it is awaited; run it '
+             'with asyncio.run(wait_n(n, max_delay))')
+
+
 @pytest.fixture
 def task(solution: Solution) -> ModuleType:
     return solution.module(2)
@@ -67,6 +72,7 @@ def test_returns_the_time_of_wait_n_over_n(task: ModuleType,
     fake.time.tick = 0.001  # each sleep overshoots, as real ones do
     result = measure(task, 5, 9)
     took = fake.time.now
+    assert fake.time.slept, NEVER_RAN.format('measure_time(5, 9)')
     assert fake.time.reads >= 2, (
         'measure_time should time the run with a wall clock of the time '
         'module (perf_counter, monotonic or time); it read {}'.format(
@@ -84,11 +90,19 @@ def test_returns_the_time_of_wait_n_over_n(task: ModuleType,
 
 
 def test_runs_wait_n_once(task: ModuleType, fake: Fakes) -> None:
+    """One run of wait_n(4, 2): four waits drawn up to 2 s, at once, so
+    it takes the longest of them, not their sum."""
     measure(task, 4, 2)
-    assert sorted(fake.time.slept) == sorted(fake.random.drawn(2)) and len(
-        fake.time.slept) == 4, (
+    slept = fake.time.slept
+    assert slept, NEVER_RAN.format('measure_time(4, 2)')
+    assert sorted(slept) == sorted(fake.random.drawn(2)) and len(
+        slept) == 4, (
         'measure_time(4, 2) should run wait_n(4, 2) once: 4 waits of at '
-        'most 2 s; it slept {}'.format(fake.time.slept))
+        'most 2 s; it slept {}'.format(slept))
+    assert fake.time.now == pytest.approx(max(slept)), (
+        'measure_time(4, 2) took {:.3f} virtual seconds, its waits one '
+        'after another; run wait_n(4, 2) once, so that they overlap and '
+        'take only the longest, {:.3f}'.format(fake.time.now, max(slept)))
 
 
 @pytest.mark.extra
