@@ -12,7 +12,7 @@ FakeRandom replaces random.uniform with values the test chooses.
 
 VirtualClockLoop is a real event loop whose clock jumps ahead instead of
 blocking, so the main files run with the real asyncio.sleep in a few
-milliseconds; run_main_file() runs one of them that way.
+milliseconds; run_main_forked() runs one of them that way.
 """
 import _random
 import asyncio
@@ -280,10 +280,9 @@ class _VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):
         return VirtualClockLoop()
 
 
-def run_main_file(path: str) -> None:
-    """Run a main file as __main__ with every new loop on a virtual clock."""
+def virtual_clock() -> None:
+    """Make every new event loop of this process run on a virtual clock."""
     asyncio.set_event_loop_policy(_VirtualClockPolicy())
-    runpy.run_path(path, run_name='__main__')
 
 
 Run = Tuple[Optional[int], str, str]
@@ -310,8 +309,9 @@ def run_main_forked(path: str, timeout: float,
     Forking costs a few milliseconds where a new interpreter costs tens
     (importing asyncio alone takes most of that), and the copy starts
     with nothing patched, as a script would; prepare runs in the copy
-    first. Return the exit status (None if it ran out of time and was
-    killed), what it printed, and its error output.
+    first, on the virtual clock already. Return the exit status (None if
+    it ran out of time and was killed), what it printed, and its error
+    output.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sys.stdout.flush()
@@ -329,8 +329,9 @@ def run_main_forked(path: str, timeout: float,
                 os.chdir(os.path.dirname(path))
                 sys.argv = [path]
                 script_warnings()
+                virtual_clock()  # before prepare, which may import modules
                 prepare()
-                run_main_file(path)
+                runpy.run_path(path, run_name='__main__')
                 status = 0
             except SystemExit as error:
                 if isinstance(error.code, int) or error.code is None:

@@ -230,6 +230,21 @@ class Solution:
                 replacements.append((theirs, ours))
         rebind(setattr, self.loaded(), replacements)
 
+    def import_afresh(self, taskno: int) -> None:
+        """Import task taskno's module anew, as `./N-main.py` would, then
+        put the reference's functions in place of earlier tasks' own.
+
+        A main file's test runs in a forked copy of a process that has
+        imported the folder's modules already; dropping them first means
+        that what they print or do at import happens again, where the
+        main file's output is read. An error in the import propagates, as
+        it would from the main file.
+        """
+        for other in TASK_MODULES:
+            sys.modules.pop(self.name(other), None)
+        importlib.import_module(self.name(taskno))
+        self.stand_in(taskno, setattr)
+
     def loaded(self) -> List[ModuleType]:
         """Return the folder's task modules imported so far."""
         names = {self.name(taskno) for taskno in TASK_MODULES}

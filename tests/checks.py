@@ -73,7 +73,7 @@ def run_main(solution: Solution, taskno: int) -> List[str]:
         pytest.skip('{} is not in the folder'.format(path.name))
     status, out, err = fakes.run_main_forked(
         str(path), timeout=30,
-        prepare=lambda: solution.stand_in(taskno, setattr))
+        prepare=lambda: solution.import_afresh(taskno))
     errors = err.strip().splitlines() or ['no error output']
     assert status == 0, '{} failed with exit status {}: {}'.format(
         path.name, 'none (it ran out of time)' if status is None else status,

@@ -74,6 +74,11 @@ MISTAKES = {
         [('2-measure_runtime.py', 'asyncio.run(wait_n(n, max_delay))',
           'wait_n(n, max_delay)')],
         verdict(t2='never ran wait_n')),
+    'leftover_print': Mistake(  # ./2-main.py prints a second line
+        [('2-measure_runtime.py', '    return (time.perf_counter() - start)'
+          ' / n\n', '    return (time.perf_counter() - start) / n\n\n\n'
+          'print(measure_time(2, 1))\n')],
+        verdict(t2='should print one time in [0, 9], printed')),
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'
