@@ -79,6 +79,19 @@ MISTAKES = {
           ' / n\n', '    return (time.perf_counter() - start) / n\n\n\n'
           'print(measure_time(2, 1))\n')],
         verdict(t2='should print one time in [0, 9], printed')),
+    'nested_helper_undocumented': Mistake(  # correct: the checker reads
+        # the docstrings of modules, classes, functions and methods only
+        [('1-concurrent_coroutines.py', '    delays: List[float] = []\n',
+          '    def half(value: float) -> float:\n        return value / 2\n'
+          '\n    delays: List[float] = []\n')],
+        verdict(t1=None)),
+    'staticmethod_unannotated': Mistake(  # no self to leave out
+        [('1-concurrent_coroutines.py', '    return delays\n',
+          '    return delays\n\n\nclass Twice:\n    """Doubles a '
+          'value, for no reason."""\n\n    @staticmethod\n    def '
+          'double(value) -> float:\n        """Return the value twice '
+          'over."""\n        return 2 * value\n')],
+        verdict(t1='annotate double(value)')),
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'

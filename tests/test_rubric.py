@@ -84,13 +84,44 @@ def test_module_has_a_docstring(solution: Solution, taskno: int) -> None:
         .format(solution.path(taskno).name, doc))
 
 
+def checked(tree: ast.Module) -> List[Union[Function, ast.ClassDef]]:
+    """Return what the exercise's checker wants a docstring on: the
+    classes, functions and methods at the top of a module (and the
+    methods of its classes); a helper nested in a function is not."""
+    found: List[Union[Function, ast.ClassDef]] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.append(node)
+        elif isinstance(node, ast.ClassDef):
+            found.append(node)
+            found += [member for member in node.body if isinstance(
+                member, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return found
+
+
 @pytest.mark.parametrize('taskno', TASKS)
 def test_functions_have_docstrings(solution: Solution, taskno: int) -> None:
     tree = parse(read(solution, taskno))
-    missing = [node.name for node in functions(tree)
+    missing = [node.name for node in checked(tree)
                if not is_sentence(ast.get_docstring(node) or '')]
     assert not missing, (
         '{}: give {} a docstring that is a real sentence'.format(
+            solution.path(taskno).name, ', '.join(missing)))
+
+
+@pytest.mark.extra
+@pytest.mark.parametrize('taskno', TASKS)
+def test_nested_helpers_have_docstrings(solution: Solution,
+                                        taskno: int) -> None:
+    """A helper nested in a function is not read by the exercise's
+    checker, but a docstring helps its reader all the same."""
+    tree = parse(read(solution, taskno))
+    top = {id(node) for node in checked(tree)}
+    missing = [node.name for node in functions(tree) if id(node) not in top
+               and not is_sentence(ast.get_docstring(node) or '')]
+    assert not missing, (
+        '{}: the nested helper {} has no docstring (the exercise does not '
+        'ask for one; a sentence would help its reader)'.format(
             solution.path(taskno).name, ', '.join(missing)))
 
 
@@ -98,13 +129,17 @@ def test_functions_have_docstrings(solution: Solution, taskno: int) -> None:
 def test_functions_are_annotated(solution: Solution, taskno: int) -> None:
     tree = parse(read(solution, taskno))
     methods = {id(node) for cls in ast.walk(tree)
-               if isinstance(cls, ast.ClassDef) for node in cls.body}
+               if isinstance(cls, ast.ClassDef) for node in cls.body
+               if not any(isinstance(decorator, ast.Name) and
+                          decorator.id == 'staticmethod'
+                          for decorator in getattr(node, 'decorator_list',
+                                                   ()))}
     missing = []
     for node in functions(tree):
         args = node.args
         params = args.posonlyargs if hasattr(args, 'posonlyargs') else []
         params = params + args.args
-        if id(node) in methods and params:  # self or cls goes unannotated
+        if id(node) in methods and params:  # a method's self or cls
             params = params[1:]
         params = params + args.kwonlyargs + [
             arg for arg in (args.vararg, args.kwarg) if arg is not None]
