@@ -92,6 +92,11 @@ MISTAKES = {
           'double(value) -> float:\n        """Return the value twice '
           'over."""\n        return 2 * value\n')],
         verdict(t1='annotate double(value)')),
+    'loop_never_closed': Mistake(  # correct: its ResourceWarning is advice
+        [('2-measure_runtime.py', '    try:\n        loop.run_until_complete('
+          'wait_n(n, max_delay))\n    finally:\n        loop.close()\n',
+          '    loop.run_until_complete(wait_n(n, max_delay))\n')],
+        verdict(t2=None), base=FIXTURES / 'style_new_loop'),
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'

@@ -1,7 +1,9 @@
 """Task 2: measure_time times one wait_n and returns the time per wait."""
 import asyncio
+import gc
 import inspect
 import threading
+import warnings
 from types import ModuleType
 from typing import Any, List
 
@@ -103,6 +105,22 @@ def test_runs_wait_n_once(task: ModuleType, fake: Fakes) -> None:
         'measure_time(4, 2) took {:.3f} virtual seconds, its waits one '
         'after another; run wait_n(4, 2) once, so that they overlap and '
         'take only the longest, {:.3f}'.format(fake.time.now, max(slept)))
+
+
+@pytest.mark.extra
+def test_closes_its_event_loop(task: ModuleType, fake: Fakes) -> None:
+    """An event loop left open holds its resources until the garbage
+    collector finds it, and warns then (asyncio.run closes its own)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        measure(task, 3, 1)
+        gc.collect()
+    unclosed = [str(warning.message) for warning in caught
+                if issubclass(warning.category, ResourceWarning)]
+    assert not unclosed, (
+        'measure_time leaves something open: {}; close the event loop it '
+        'makes (loop.close(), or use asyncio.run, which closes it)'.format(
+            unclosed[0]))
 
 
 @pytest.mark.extra
