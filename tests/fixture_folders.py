@@ -97,6 +97,32 @@ MISTAKES = {
           'wait_n(n, max_delay))\n    finally:\n        loop.close()\n',
           '    loop.run_until_complete(wait_n(n, max_delay))\n')],
         verdict(t2=None), base=FIXTURES / 'style_new_loop'),
+    'sorted_partial': Mistake(  # sorted reached from C: no profile event
+        [('1-concurrent_coroutines.py', 'import bisect\n',
+          'import bisect\nimport functools\n'),
+         ('1-concurrent_coroutines.py', 'import List\n',
+          'import List\n\nARRANGE = functools.partial(sorted)\n'),
+         ('1-concurrent_coroutines.py', AS_COMPLETED,
+          '    delays = ARRANGE(await asyncio.gather(*tasks))\n')],
+        verdict(t1='sorts at run time')),
+    'sorted_in_executor': Mistake(  # sorted in another thread
+        [('1-concurrent_coroutines.py', 'import List\n',
+          'import List\n\nARRANGE = sorted\n'),
+         ('1-concurrent_coroutines.py', AS_COMPLETED,
+          '    results = await asyncio.gather(*tasks)\n'
+          '    loop = asyncio.get_event_loop()\n'
+          '    delays = await loop.run_in_executor(None, ARRANGE, '
+          'results)\n')],
+        verdict(t1='sorts at run time')),
+    'nsmallest_past_100': Mistake(  # sorts only for large n
+        [('1-concurrent_coroutines.py', 'import bisect\n',
+          'import bisect\nimport heapq\n'),
+         ('1-concurrent_coroutines.py', AS_COMPLETED,
+          '    results = await asyncio.gather(*tasks)\n    if n > 100:\n'
+          '        delays = heapq.nsmallest(n, results)\n    else:\n'
+          '        for value in results:\n'
+          '            bisect.insort(delays, value)\n')],
+        verdict(t1='sorts at run time')),
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'
