@@ -559,3 +559,53 @@ def as_json(summary: Optional[Dict[str, Any]]) -> Dict[str, Any]:
     if summary['copy_check_skipped']:
         found['copy_check_skipped'] = summary['copy_check_skipped']
     return found
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """python3 -m grader.cohort FOLDER ...: the copy check alone.
+
+    It reads the folders' task files (it grades nothing and runs none of
+    their code) and prints the copied pairs as python3 -m grader does
+    after its table, or with --json the copies and copy_check_skipped
+    keys of its --report-json. Exit status 0, or 4 when copydetect is
+    missing.
+    """
+    import argparse
+    import json
+    import sys
+    from grader.arguments import fraction
+    parser = argparse.ArgumentParser(
+        prog='python3 -m grader.cohort',
+        description='Look for copied code among folders of task files, '
+                    'without grading them.')
+    parser.add_argument('folders', nargs='+', metavar='FOLDER')
+    parser.add_argument('--copy-threshold', type=fraction, metavar='X',
+                        default=THRESHOLD, help='as python3 -m grader\'s '
+                                                '(default {})'.format(
+                                                    THRESHOLD))
+    parser.add_argument('--json', action='store_true',
+                        help='print the pairs as JSON')
+    args = parser.parse_args(argv)
+    folders = [os.path.abspath(folder) for folder in args.folders]
+    pairs: Optional[List[Pair]] = None
+    why = too_few(len(folders)) if len(folders) < MIN_FOLDERS else ''
+    try:
+        if not why:
+            pairs = copied_pairs(folders, args.copy_threshold)
+    except ImportError as error:
+        print('python3 -m grader.cohort: {}'.format(error), file=sys.stderr)
+        return 4
+    if args.json:
+        print(json.dumps(as_json({'common_mistakes': [], 'copies': pairs,
+                                  'copy_check_skipped': why})))
+        return 0
+    common = os.path.commonpath(folders)
+    for line in summary_lines([], pairs, args.copy_threshold, why,
+                              lambda folder: os.path.relpath(
+                                  folder, common))[1:]:
+        print(line)
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -177,7 +177,7 @@ def sort_calls_at_run_time() -> Iterator[List[str]]:
         yield found
     finally:
         builtins.sorted = real
-        threading.setprofile(None)  # type: ignore
+        threading.setprofile(None)
         still = sys.getprofile() is profile
         sys.setprofile(previous)
     found += ['a functools.partial of {}'.format(
