@@ -89,7 +89,19 @@ class FakeTime:
         self._armed = False
 
     async def sleep(self, delay: float, result: Any = None) -> Any:
-        """Park the caller until the scheduler wakes it, then return result."""
+        """Park the caller until the scheduler wakes it, then return result.
+
+        A sleep of 0 or less is a yield, as with asyncio: recorded, never
+        parked, so it is not a wait in flight.
+        """
+        if not delay > 0:
+            index = len(self.slept)
+            self.slept.append(delay)
+            self.tasks.append(asyncio.current_task())
+            await real_sleep(0)
+            if index in self.fail_on:
+                raise RuntimeError('sleep number {} failed'.format(index))
+            return result
         loop = asyncio.get_event_loop()
         deadline = self.now + max(delay, 0) + self.tick
         sleeper = Sleeper(len(self.slept), delay, deadline,
@@ -111,6 +123,12 @@ class FakeTime:
         if sleeper.index in self.fail_on:
             raise RuntimeError('sleep number {} failed'.format(sleeper.index))
         return result
+
+    @property
+    def waits(self) -> List[float]:
+        """Return the delays of the sleeps that waited: a sleep of 0 (or
+        less) is a yield, not a wait."""
+        return [delay for delay in self.slept if delay > 0]
 
     def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
         """Wait for a few quiet loop iterations, then wake the parked batch."""

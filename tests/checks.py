@@ -336,6 +336,10 @@ class WaitNContract:
             self, subject: Tuple[str, WaitN], fake: Fakes, n: int) -> None:
         name, wait_n = subject
         await wait_n(n, 3)
+        started = len(fake.time.waits)
+        assert started <= n, (
+            '{}({}, 3) started {} waits for n = {}; start exactly n'.format(
+                name, n, started, n))
         assert fake.time.max_in_flight == n, (
             '{}({}, 3) had at most {} of its {} waits in flight at once; '
             'create all the tasks before awaiting any'.format(
@@ -346,11 +350,11 @@ class WaitNContract:
             self, subject: Tuple[str, WaitN], fake: Fakes) -> None:
         name, wait_n = subject
         await wait_n(10, 7)
-        assert fake.time.slept, '{}(10, 7) never slept'.format(name)
-        assert fake.time.now == max(fake.time.slept), (
+        assert fake.time.waits, '{}(10, 7) never slept'.format(name)
+        assert fake.time.now == max(fake.time.waits), (
             '{}(10, 7) took {:.2f} virtual seconds; running the waits '
             'together should take only the longest, {:.2f}'.format(
-                name, fake.time.now, max(fake.time.slept)))
+                name, fake.time.now, max(fake.time.waits)))
 
     @pytest.mark.asyncio
     @pytest.mark.parametrize('order', ['deadline', 'reverse', 'shuffle'])
@@ -369,9 +373,9 @@ class WaitNContract:
             'order; keep the list ordered as results arrive, completion '
             'order alone is not enough'.format(
                 name, plural(descents(delays), 'value'), order))
-        assert sorted(delays) == sorted(fake.time.slept), (
+        assert sorted(delays) == sorted(fake.time.waits), (
             '{} returned {} but the delays slept were {}'.format(
-                name, delays, fake.time.slept))
+                name, delays, fake.time.waits))
 
     @pytest.mark.asyncio
     async def test_keeps_equal_delays(
@@ -384,7 +388,7 @@ class WaitNContract:
         low, high = 0.2122065907891938 * 4, 0.5403023058681398 * 4
         assert delays == [low, low, high, high, high], (
             '{}(5, 4) returned {} for the delays {}; keep every delay, '
-            'equal ones too'.format(name, delays, fake.time.slept))
+            'equal ones too'.format(name, delays, fake.time.waits))
 
     @pytest.mark.asyncio
     @pytest.mark.parametrize('n', [0, 1, 7, 1000])
@@ -392,10 +396,10 @@ class WaitNContract:
             self, subject: Tuple[str, WaitN], fake: Fakes, n: int) -> None:
         name, wait_n = subject
         delays = plain_floats(name, await wait_n(n, 4))
-        assert len(delays) == n == len(fake.time.slept), (
+        assert len(delays) == n == len(fake.time.waits), (
             '{}({}, 4) returned {} after {}'.format(
                 name, n, plural(len(delays), 'delay'),
-                plural(len(fake.time.slept), 'sleep')))
+                plural(len(fake.time.waits), 'sleep')))
 
     @pytest.mark.asyncio
     async def test_passes_max_delay_through(

@@ -123,6 +123,14 @@ MISTAKES = {
           '        for value in results:\n'
           '            bisect.insort(delays, value)\n')],
         verdict(t1='sorts at run time')),
+    'extra_yield': Mistake(  # correct: a sleep(0) is a yield, not a wait
+        [('1-concurrent_coroutines.py', '    delays: List[float] = []\n',
+          '    await asyncio.sleep(0)\n    delays: List[float] = []\n')],
+        verdict(t1=None)),
+    'one_wait_too_many': Mistake(
+        [('1-concurrent_coroutines.py', 'for _ in range(n)]',
+          'for _ in range(n + 1)]')],
+        verdict(t1='started 6 waits for n = 5')),
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'
