@@ -289,8 +289,11 @@ class TaskRun:
             config.pluginmanager.register(self, 'task-run')
             watch.rebase(config)
             solution = config.stash[SOLUTION]
-            with self._armed(self.timeout):
-                self._checked(watch, lambda: solution.module(taskno))
+            try:
+                with self._armed(self.timeout):
+                    self._checked(watch, lambda: solution.module(taskno))
+            except GradingTimeout:  # code ran at import: each test says so
+                self.hangs = 0
             self._write({'ready': True})
             self._next_token()
             stopped = False

@@ -20,6 +20,11 @@ from grader import ROOT, TASK_FUNCTIONS, TASK_MODULES, one_line, reference
 from grader.fakes import rebind
 
 
+RAN_AT_IMPORT = ('{} did not finish importing in time: code at its top level '
+                 'runs when the module is imported (asyncio.run, a loop, a '
+                 "sleep); guard it with if __name__ == '__main__':")
+
+
 class SolutionError(Exception):
     """A task module that cannot be used, with the one-line reason."""
 
@@ -135,6 +140,8 @@ class Solution:
                 self._errors[taskno] = str(error)
             except BaseException as error:
                 if type(error).__name__ == 'GradingTimeout':
+                    self._errors[taskno] = RAN_AT_IMPORT.format(
+                        self.path(taskno).name)
                     raise
                 self._errors[taskno] = self._explain(taskno, error)
             self._take_imported()

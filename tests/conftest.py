@@ -91,8 +91,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
     outcome = yield
     report = outcome.get_result()
     if call.excinfo is not None and not report.passed:
-        report.user_properties.append(('message',
-                                       one_line(call.excinfo.value)))
+        message = one_line(call.excinfo.value)
+        if not isinstance(call.excinfo.value, (AssertionError, SolutionError,
+                                               pytest.fail.Exception,
+                                               pytest.skip.Exception)):
+            message += raised_in(call.excinfo.tb,
+                                 item.config.stash[SOLUTION].directory)
+        report.user_properties.append(('message', message))
+
+
+def raised_in(tb: Any, directory: Path) -> str:
+    """Say where in the folder's own code an error was raised, if there:
+    ', raised in wait_random (0-basic_async_syntax.py:9)'."""
+    where = ''
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        path = Path(code.co_filename)
+        if path.parent == directory:
+            where = ', raised in {} ({}:{})'.format(
+                code.co_name, path.name, tb.tb_lineno)
+        tb = tb.tb_next
+    return where
 
 
 @pytest.fixture(scope='session')

@@ -131,6 +131,18 @@ MISTAKES = {
         [('1-concurrent_coroutines.py', 'for _ in range(n)]',
           'for _ in range(n + 1)]')],
         verdict(t1='started 6 waits for n = 5')),
+    'runs_at_import': Mistake(  # no __main__ guard: real time at import
+        [('1-concurrent_coroutines.py', '    return delays\n',
+          '    return delays\n\n\nprint(asyncio.run(wait_n(5, 5)))\n')],
+        verdict(t1="guard it with if __name__ == '__main__':")),
+    'never_sleeps': Mistake(
+        [('0-basic_async_syntax.py', '    await asyncio.sleep(delay)\n', '')],
+        verdict(t0='never slept')),
+    'randrange_delay': Mistake(  # an error says where the code raised it
+        [('0-basic_async_syntax.py', 'random.uniform(0, max_delay)',
+          'random.randrange(0, max_delay) + random.random()')],
+        verdict(t0=('raised in wait_random (0-basic_async_syntax.py:',
+                    'not a delay drawn'))),
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'

@@ -40,6 +40,9 @@ async def test_returns_the_delay_it_drew_and_slept(
         'module in [0, {}] (the draws would give {}); return '
         'random.uniform(0, max_delay)'.format(
             max_delay, delay, max_delay, drawn(fake, max_delay)))
+    assert fake.time.slept, (
+        'wait_random({}) never slept: await asyncio.sleep(delay) before '
+        'returning the delay'.format(max_delay))
     assert fake.time.slept == [delay], (
         'wait_random returned {!r} but slept {}; await asyncio.sleep with '
         'the delay you return'.format(delay, fake.time.slept))
