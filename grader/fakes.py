@@ -67,7 +67,10 @@ class FakeTime:
     that reorders the list of Sleepers. fail_on names call indexes whose
     sleep raises RuntimeError instead of returning, to test failures.
     tick is virtual time every sleep takes beyond its delay (as a real
-    sleep overshoots), so that a run's time is not just its delays; reads
+    sleep overshoots), so that a run's time is not just its delays; skew
+    is how long after the one before each wait starts (on a real loop the
+    n-th of 20,000 waits starts milliseconds after the first), so that a
+    shorter wait that starts later can finish after a longer one; reads
     counts the clock readings.
     """
 
@@ -84,6 +87,10 @@ class FakeTime:
         self.max_in_flight = 0
         self.reads = 0
         self.tick = 0.0
+        self.skew = 0.0
+        self.woke: List[float] = []  # the waits' delays, in the order they
+        # finished
+        self._starts = 0
         self._rng = random.Random(seed)
         self._quiet = 0
         self._armed = False
@@ -103,7 +110,8 @@ class FakeTime:
                 raise RuntimeError('sleep number {} failed'.format(index))
             return result
         loop = asyncio.get_event_loop()
-        deadline = self.now + max(delay, 0) + self.tick
+        deadline = self.now + delay + self.tick + self.skew * self._starts
+        self._starts += 1
         sleeper = Sleeper(len(self.slept), delay, deadline,
                           loop.create_future())
         self.slept.append(delay)
@@ -120,6 +128,7 @@ class FakeTime:
             if sleeper in self.pending:
                 self.pending.remove(sleeper)
         self.now = max(self.now, sleeper.deadline)
+        self.woke.append(delay)
         if sleeper.index in self.fail_on:
             raise RuntimeError('sleep number {} failed'.format(sleeper.index))
         return result

@@ -54,6 +54,7 @@ TASKS = ('    tasks = [asyncio.create_task(wait_random(max_delay)) '
 AS_COMPLETED = ('    for finished in asyncio.as_completed(tasks):\n'
                 '        bisect.insort(delays, await finished)\n')
 HANG = 'the test did not finish in time'
+CREATION_ORDER = 'in the order their waits were created'
 TAMPERED = "the folder's code tampered with the grader"
 NO_CLOCK = 'should time the run with a wall clock of the time module'
 MISTAKES = {
@@ -156,7 +157,11 @@ MISTAKES = {
     'completion_order_only': Mistake(
         [('1-concurrent_coroutines.py', 'bisect.insort(delays, ',
           'delays.append(')],
-        verdict(t1='out of order when the sleepers woke in reverse')),
+        verdict(t1='completion order alone is not enough')),
+    'gather_creation_order': Mistake(  # gather's order, never sorted
+        [('1-concurrent_coroutines.py', AS_COMPLETED,
+          '    delays = await asyncio.gather(*tasks)\n')],
+        verdict(t1=CREATION_ORDER)),
     'measure_total': Mistake(
         [('2-measure_runtime.py', 'return (time.perf_counter() - start) / n',
           'return time.perf_counter() - start')],
@@ -368,7 +373,7 @@ ATTACKS: Dict[str, Verdict] = {  # the tasks that load the attacked module
     'pipe_holder': verdict(t0=None, t3=None),
     'ignore_sigalrm': verdict(t1=''),
     'write_outside': verdict(t0=None),
-    'lying_floats': verdict(t1='out of order', t4='out of order'),
+    'lying_floats': verdict(t1=CREATION_ORDER, t4=CREATION_ORDER),
     'snoop_host_files': verdict(t0=None),
     'connect_host_sockets': verdict(t0=None),
     'read_peer_folders': verdict(t0=None),
