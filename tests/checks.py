@@ -13,6 +13,7 @@ import functools
 import gc
 import inspect
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import (Any, Callable, Coroutine, Dict, Iterator, List, Optional,
                     Sequence, Tuple, Type, TypeVar)
 
 import pytest
+import vermin  # type: ignore
 
 from grader import fakes
 from grader.fakes import settle
@@ -234,23 +236,26 @@ def parse(source: str) -> ast.Module:
     return retry_on_system_error(lambda: ast.parse(source))
 
 
-BUILTIN_GENERICS = {'list', 'dict', 'set', 'frozenset', 'tuple', 'type'}
 ASYNCIO_GENERICS = {'Task', 'Future', 'Queue', 'PriorityQueue',
                     'LifoQueue'}
-ASYNCIO_NEWER = {'to_thread': '3.9', 'TaskGroup': '3.11', 'timeout': '3.11',
-                 'timeout_at': '3.11', 'Runner': '3.11', 'Barrier': '3.11',
-                 'eager_task_factory': '3.12', 'QueueShutDown': '3.13'}
+VERMIN = vermin.Config()
+VERMIN.set_eval_annotations(True)  # annotations 3.7 evaluates at run time
+VERMIN.set_verbose(3)  # a line for each finding, with its line number
+VERMIN_FINDING = re.compile(
+    r'^L(\d+)(?: C\d+)?: (.*) requires? (?:!2, )?(\d+)\.(\d+)')
 
 
 def py37_problems(source: str) -> List[str]:
     """Return what in source would fail on Python 3.7, each with its line.
 
     Syntax newer than 3.7 (checked by parsing as 3.7 would, on Python 3.8
-    and newer); annotations that are evaluated when the code runs (those
-    of functions, and of module and class variables, unless the module
-    has `from __future__ import annotations`) that subscript a built-in
-    type or an asyncio class (Python 3.9) or join types with | (3.10);
-    and asyncio functions and classes newer than 3.7.
+    and newer); modules, functions, keyword arguments and annotations
+    newer than 3.7, as vermin (a kept library of what each Python version
+    added) finds them, through any alias (`import asyncio as aio`); and
+    annotations evaluated when the code runs (unless the module has `from
+    __future__ import annotations`) that subscript an asyncio class,
+    however it was imported (`from asyncio import Task`, then `Task[Any]`:
+    Python 3.9), which vermin does not know.
     """
     if sys.version_info >= (3, 8):
         try:
@@ -258,11 +263,36 @@ def py37_problems(source: str) -> List[str]:
         except SyntaxError as error:
             return ['{} at line {}'.format(error.msg, error.lineno)]
     tree = parse(source)
-    problems: List[str] = []
     lazy = any(isinstance(node, ast.ImportFrom) and node.module ==
                '__future__' and any(alias.name == 'annotations'
                                     for alias in node.names)
                for node in tree.body)
+    problems: List[str] = []
+    if not lazy:
+        problems += ['{} at line {} (needs Python 3.9)'.format(
+            what, line) for what, line in asyncio_generics(tree)]
+    for line in vermin.visit(source, VERMIN).output_text().splitlines():
+        found = VERMIN_FINDING.match(line)
+        if found and (int(found.group(3)), int(found.group(4))) > (3, 7):
+            problems.append('{} at line {} (needs Python {}.{})'.format(
+                found.group(2).replace("'", ''), found.group(1),
+                found.group(3), found.group(4)))
+    return problems
+
+
+def asyncio_generics(tree: ast.Module) -> List[Tuple[str, int]]:
+    """Return each asyncio class subscripted in an annotation, and its line.
+
+    asyncio.Task[float] fails when it is evaluated on Python 3.7 and 3.8,
+    by whatever name the module imported the class or asyncio itself.
+    """
+    modules = {alias.asname or alias.name for node in ast.walk(tree)
+               if isinstance(node, ast.Import) for alias in node.names
+               if alias.name == 'asyncio'}
+    classes = {alias.asname or alias.name: alias.name
+               for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               and node.module == 'asyncio' for alias in node.names
+               if alias.name in ASYNCIO_GENERICS}
     annotations: List[ast.expr] = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -277,39 +307,21 @@ def py37_problems(source: str) -> List[str]:
         elif isinstance(node, (ast.Module, ast.ClassDef)):
             annotations += [item.annotation for item in node.body
                             if isinstance(item, ast.AnnAssign)]
-    for annotation in [] if lazy else annotations:
+    found = []
+    for annotation in annotations:
         for part in ast.walk(annotation):
-            problem = too_new(part)
-            if problem:
-                problems.append('{} at line {} (needs Python {})'.format(
-                    problem[0], getattr(part, 'lineno', 0), problem[1]))
-    for node in ast.walk(tree):
-        name = node.attr if isinstance(node, ast.Attribute) and isinstance(
-            node.value, ast.Name) and node.value.id == 'asyncio' else None
-        names = [alias.name for alias in node.names] if isinstance(
-            node, ast.ImportFrom) and node.module == 'asyncio' else [name]
-        for found in names:
-            if found in ASYNCIO_NEWER:
-                problems.append('asyncio.{} at line {} (needs Python {})'
-                                .format(found, getattr(node, 'lineno', 0),
-                                        ASYNCIO_NEWER[found]))
-    return problems
-
-
-def too_new(node: ast.AST) -> Optional[Tuple[str, str]]:
-    """Return what an annotation's node needs and which Python, or None."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        return 'X | Y in an annotation', '3.10'
-    if not isinstance(node, ast.Subscript):
-        return None
-    value = node.value
-    if isinstance(value, ast.Name) and value.id in BUILTIN_GENERICS:
-        return '{}[...]'.format(value.id), '3.9'
-    if isinstance(value, ast.Attribute) and isinstance(
-            value.value, ast.Name) and value.value.id == 'asyncio' and \
-            value.attr in ASYNCIO_GENERICS:
-        return 'asyncio.{}[...]'.format(value.attr), '3.9'
-    return None
+            if not isinstance(part, ast.Subscript):
+                continue
+            value = part.value
+            if isinstance(value, ast.Attribute) and isinstance(
+                    value.value, ast.Name) and value.value.id in modules \
+                    and value.attr in ASYNCIO_GENERICS:
+                found.append(('asyncio.{}[...]'.format(value.attr),
+                              part.lineno))
+            elif isinstance(value, ast.Name) and value.id in classes:
+                found.append(('asyncio.{}[...]'.format(classes[value.id]),
+                              part.lineno))
+    return found
 
 
 def sort_calls(path: Path) -> List[str]:

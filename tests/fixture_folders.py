@@ -303,6 +303,25 @@ MISTAKES = {
                     'asyncio.Task[...] at line 8 (needs Python 3.9)',
                     'could not be imported'),
                 t4=None if sys.version_info >= (3, 9) else '')),
+    'task_generic_imported': Mistake(  # from asyncio import Task: 3.9
+        [('3-tasks.py', 'import asyncio\n',
+          'import asyncio\nfrom asyncio import Task\n'),
+         ('3-tasks.py', '-> asyncio.Task:', '-> Task[float]:')],
+        verdict(t3=('asyncio.Task[...] at line 9 (needs Python 3.9)',
+                    'could not be imported'))),
+    'create_task_name': Mistake(  # a keyword argument of Python 3.8
+        [('3-tasks.py', 'asyncio.create_task(wait_random(max_delay))',
+          "asyncio.create_task(wait_random(max_delay), name='wait')")],
+        verdict(t3=('asyncio.create_task(name) at line 10 (needs Python '
+                    '3.8)', "unexpected keyword argument 'name'"))),
+    'aliased_task_group': Mistake(  # asyncio.TaskGroup by another name
+        [('1-concurrent_coroutines.py', 'import bisect\n',
+          'import asyncio as aio\nimport bisect\n'),
+         ('1-concurrent_coroutines.py', TASKS,
+          '    async with aio.TaskGroup() as group:\n'
+          '        tasks = [group.create_task(wait_random(max_delay))\n'
+          '                 for _ in range(n)]\n')],
+        verdict(t1=('asyncio.TaskGroup member at line', 'TaskGroup'))),
     'docstring_after_imports': Mistake(
         [('2-measure_runtime.py', '"""Measure the average time of one wait '
           'in wait_n."""\nimport asyncio\nimport time\n',
