@@ -178,9 +178,20 @@ class FakeTime:
         return int(self.now * 1e9)
 
     def _count_read(self) -> None:
-        """Count a reading, unless the event loop itself took it."""
-        caller = sys._getframe(2).f_code.co_filename
-        if not caller.startswith(ASYNCIO):
+        """Count a reading, unless the event loop itself took it.
+
+        A loop reads its clock (time.monotonic) in its own time() method;
+        that method called by the folder's code (loop.time()) is a
+        reading, called by the loop's own machinery it is not.
+        """
+        frame = sys._getframe(2)
+        while frame.f_back is not None and frame.f_code.co_filename == \
+                __file__:  # the clock dispatchers here
+            frame = frame.f_back
+        if frame.f_code.co_name == 'time' and frame.f_back is not None and \
+                frame.f_code.co_filename.startswith(ASYNCIO):
+            frame = frame.f_back
+        if not frame.f_code.co_filename.startswith(ASYNCIO):
             self.reads += 1
 
 
@@ -243,33 +254,6 @@ class FakeRandom:
     def drawn(self, high: float) -> List[float]:
         """Return what each draw so far gives as a delay in [0, high]."""
         return [fraction * high for fraction in self.draws]
-
-
-class FakeTimeModule:
-    """The time module, but with its clocks reading a FakeTime."""
-
-    def __init__(self, fake: FakeTime) -> None:
-        """Wrap the real module; everything but the clocks is passed on."""
-        self.fake = fake
-        self.perf_counter = self.time = self.monotonic = fake.clock
-        self.perf_counter_ns = self.time_ns = self.monotonic_ns = \
-            fake.clock_ns
-
-    def clock_gettime(self, clock: int) -> float:
-        """Read a wall clock virtually; a CPU clock, for real."""
-        if clock in WALL_CLOCKS:
-            return self.fake.clock()
-        return float(time.clock_gettime(clock))
-
-    def clock_gettime_ns(self, clock: int) -> int:
-        """Read a wall clock virtually, in nanoseconds; a CPU clock, really."""
-        if clock in WALL_CLOCKS:
-            return self.fake.clock_ns()
-        return int(time.clock_gettime_ns(clock))
-
-    def __getattr__(self, name: str) -> Any:
-        """Return the real time module's attribute."""
-        return getattr(time, name)
 
 
 class _SkipAheadSelector(selectors.DefaultSelector):
@@ -405,7 +389,62 @@ CLOCKS = tuple(name for name in (
     'perf_counter', 'time', 'monotonic', 'perf_counter_ns', 'time_ns',
     'monotonic_ns', 'clock_gettime', 'clock_gettime_ns')
     if hasattr(time, name))  # clock_gettime is POSIX's
-REAL_CLOCKS = [getattr(time, name) for name in CLOCKS]
+REAL_CLOCKS = {name: getattr(time, name) for name in CLOCKS}
+
+
+class Clocks:
+    """Which FakeTime, if any, the time module's clocks read now.
+
+    The clocks of the time module are replaced once, when this module is
+    imported, before any folder's code is, by functions that read the
+    real clock, or the FakeTime a test patched in (see patch). So a clock
+    the folder's code bound in any way (from time import perf_counter in
+    a helper module, a default argument, timeit's default timer) reads
+    the virtual clock during a test. every says whether the monotonic
+    clocks, which the event loop reads, are faked too.
+    """
+
+    fake: Optional[FakeTime] = None
+    every = False
+
+
+def _dispatcher(name: str) -> Callable[..., Any]:
+    """Return the stand-in for the time module's clock called name."""
+    real = REAL_CLOCKS[name]
+    nanoseconds = name.endswith('_ns')
+    monotonic = 'monotonic' in name or 'gettime' in name
+
+    def clock(*args: Any) -> Any:
+        """Read the fake clock during a test that patched it in, else the
+        real one."""
+        fake = Clocks.fake
+        if fake is None or monotonic and not Clocks.every or \
+                args and args[0] not in WALL_CLOCKS:
+            return real(*args)
+        return fake.clock_ns() if nanoseconds else fake.clock()
+    clock.__name__ = clock.__qualname__ = name
+    return clock
+
+
+def install_clocks() -> None:
+    """Put the dispatching clocks in the time module and timeit, once.
+
+    timeit captured the real perf_counter as its default timer, and as a
+    default argument of timeit(), repeat() and Timer(): each is replaced.
+    """
+    if getattr(time.perf_counter, '__module__', '') == __name__:
+        return
+    for name in CLOCKS:
+        setattr(time, name, _dispatcher(name))
+    real, fake = REAL_CLOCKS['perf_counter'], time.perf_counter
+    timeit.default_timer = fake
+    for function in (timeit.timeit, timeit.repeat, timeit.Timer.__init__):
+        defaults = function.__defaults__ or ()
+        function.__defaults__ = tuple(fake if value is real else value
+                                      for value in defaults)
+
+
+install_clocks()
 
 
 def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
@@ -416,14 +455,13 @@ def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
     asyncio.sleep becomes the fake sleep; the random generator's random()
     and seed() (the class's, and the module's own functions) become the
     fake's, so every way of drawing goes through it; the clocks of the
-    time module and timeit.default_timer read the virtual clock. The
-    given modules are patched through any name they bound directly (from
-    asyncio import sleep, from time import monotonic), so the fakes take
-    effect however the code spells its calls. time.monotonic, which the
-    event loop itself reads, is faked only if every_clock is true (when
-    no test needs the loop's own timers).
+    time module read the virtual clock (see Clocks). The given modules
+    are patched through any name they bound directly (from asyncio import
+    sleep), so the fakes take effect however the code spells its calls.
+    time.monotonic, which the event loop itself reads (and loop.time()
+    with it), is faked only if every_clock is true (when no test needs
+    the loop's own timers).
     """
-    fake_time_module = FakeTimeModule(fakes.time)
     draw = fakes.random.random
     setattr(asyncio, 'sleep', fakes.time.sleep)
     for cls in (random.Random, random.SystemRandom):
@@ -432,16 +470,11 @@ def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
             lambda rng, *args, **kwargs: fakes.random.seed(*args, **kwargs))
     setattr(random, 'random', draw)
     setattr(random, 'seed', fakes.random.seed)
-    clocks = [name for name in CLOCKS if every_clock or (
-        'monotonic' not in name and 'gettime' not in name)]
-    for name in clocks:
-        setattr(time, name, getattr(fake_time_module, name))
-    setattr(timeit, 'default_timer', fakes.time.clock)
+    setattr(Clocks, 'fake', fakes.time)
+    setattr(Clocks, 'every', every_clock)
     replacements = [(real_sleep, fakes.time.sleep),
-                    (real_random, draw), (real_seed, fakes.random.seed),
-                    (time, fake_time_module)] + [
-        (real, getattr(fake_time_module, name))
-        for real, name in zip(REAL_CLOCKS, CLOCKS) if name in clocks]
+                    (real_random, draw), (real_seed, fakes.random.seed)] + [
+        (real, getattr(time, name)) for name, real in REAL_CLOCKS.items()]
     rebind(setattr, modules, replacements)
 
 

@@ -55,6 +55,9 @@ AS_COMPLETED = ('    for finished in asyncio.as_completed(tasks):\n'
                 '        bisect.insort(delays, await finished)\n')
 HANG = 'the test did not finish in time'
 CREATION_ORDER = 'in the order their waits were created'
+MEASURE_BODY = ('    start = time.perf_counter()\n'
+                '    asyncio.run(wait_n(n, max_delay))\n'
+                '    return (time.perf_counter() - start) / n\n')
 TAMPERED = "the folder's code tampered with the grader"
 NO_CLOCK = 'should time the run with a wall clock of the time module'
 MISTAKES = {
@@ -144,6 +147,31 @@ MISTAKES = {
           'random.randrange(0, max_delay) + random.random()')],
         verdict(t0=('raised in wait_random (0-basic_async_syntax.py:',
                     'not a delay drawn'))),
+    'measure_loop_time': Mistake(  # correct: the loop's own clock
+        [('2-measure_runtime.py', MEASURE_BODY,
+          '    loop = asyncio.new_event_loop()\n    try:\n'
+          '        start = loop.time()\n'
+          '        loop.run_until_complete(wait_n(n, max_delay))\n'
+          '        return (loop.time() - start) / n\n    finally:\n'
+          '        loop.close()\n')],
+        verdict(t2=None)),
+    'measure_timeit': Mistake(  # correct: timeit's default timer
+        [('2-measure_runtime.py', 'import time\n', 'import timeit\n'),
+         ('2-measure_runtime.py', MEASURE_BODY,
+          '    return timeit.timeit(lambda: asyncio.run(wait_n(n, max_delay)),'
+          '\n                         number=1) / n\n')],
+        verdict(t2=None)),
+    'measure_helper_clock': Mistake(  # correct: a clock bound elsewhere
+        [('stopwatch.py', None, '#!/usr/bin/env python3\n"""A stopwatch on '
+          'the performance counter."""\nfrom time import perf_counter\n\n'
+          '\ndef now() -> float:\n    """Return the performance '
+          'counter, in seconds."""\n    return perf_counter()\n'),
+         ('2-measure_runtime.py', 'import time\n',
+          'from stopwatch import now\n'),
+         ('2-measure_runtime.py', MEASURE_BODY,
+          '    start = now()\n    asyncio.run(wait_n(n, max_delay))\n'
+          '    return (now() - start) / n\n')],
+        verdict(t2=None)),
     'sequential_awaits': Mistake(
         [('1-concurrent_coroutines.py', TASKS + AS_COMPLETED,
           '    for _ in range(n):\n'
