@@ -238,6 +238,7 @@ def parse(source: str) -> ast.Module:
 
 ASYNCIO_GENERICS = {'Task', 'Future', 'Queue', 'PriorityQueue',
                     'LifoQueue'}
+BUILTIN_GENERICS = {'list', 'dict', 'set', 'frozenset', 'tuple', 'type'}
 VERMIN = vermin.Config()
 VERMIN.set_eval_annotations(True)  # annotations 3.7 evaluates at run time
 VERMIN.set_verbose(3)  # a line for each finding, with its line number
@@ -249,13 +250,16 @@ def py37_problems(source: str) -> List[str]:
     """Return what in source would fail on Python 3.7, each with its line.
 
     Syntax newer than 3.7 (checked by parsing as 3.7 would, on Python 3.8
-    and newer); modules, functions, keyword arguments and annotations
-    newer than 3.7, as vermin (a kept library of what each Python version
-    added) finds them, through any alias (`import asyncio as aio`); and
-    annotations evaluated when the code runs (unless the module has `from
-    __future__ import annotations`) that subscript an asyncio class,
-    however it was imported (`from asyncio import Task`, then `Task[Any]`:
-    Python 3.9), which vermin does not know.
+    and newer); modules, functions and keyword arguments newer than 3.7,
+    as vermin (a kept library of what each Python version added) finds
+    them, through any alias (`import asyncio as aio`); and a generic
+    subscript (`list[float]`, `collections.abc.Callable[...]`, an
+    asyncio class however imported, `Task[Any]`: Python 3.9) or an `X |
+    Y` annotation (3.10) wherever Python 3.7 would evaluate it: in code,
+    and in annotations of functions, modules and classes unless the
+    module has `from __future__ import annotations` (never in a local
+    variable's annotation, which is not evaluated). vermin's own findings
+    of those are left out: it cannot tell which annotations run.
     """
     if sys.version_info >= (3, 8):
         try:
@@ -263,37 +267,44 @@ def py37_problems(source: str) -> List[str]:
         except SyntaxError as error:
             return ['{} at line {}'.format(error.msg, error.lineno)]
     tree = parse(source)
-    lazy = any(isinstance(node, ast.ImportFrom) and node.module ==
-               '__future__' and any(alias.name == 'annotations'
-                                    for alias in node.names)
-               for node in tree.body)
-    problems: List[str] = []
-    if not lazy:
-        problems += ['{} at line {} (needs Python 3.9)'.format(
-            what, line) for what, line in asyncio_generics(tree)]
+    problems = ['{} at line {} (needs Python {})'.format(what, line, version)
+                for what, line, version in evaluated_generics(tree)]
     for line in vermin.visit(source, VERMIN).output_text().splitlines():
         found = VERMIN_FINDING.match(line)
-        if found and (int(found.group(3)), int(found.group(4))) > (3, 7):
+        if found and (int(found.group(3)), int(found.group(4))) > (3, 7) \
+                and 'generic type annotation' not in found.group(2) and \
+                'union types' not in found.group(2):
             problems.append('{} at line {} (needs Python {}.{})'.format(
                 found.group(2).replace("'", ''), found.group(1),
                 found.group(3), found.group(4)))
     return problems
 
 
-def asyncio_generics(tree: ast.Module) -> List[Tuple[str, int]]:
-    """Return each asyncio class subscripted in an annotation, and its line.
+def evaluated_generics(tree: ast.Module) -> List[Tuple[str, int, str]]:
+    """Return each generic subscript or union Python 3.7 would evaluate.
 
-    asyncio.Task[float] fails when it is evaluated on Python 3.7 and 3.8,
-    by whatever name the module imported the class or asyncio itself.
+    The classes are found by whatever name the module bound them: a
+    built-in (list), an asyncio class (asyncio.Task, or Task imported
+    from asyncio, or from aio), or a class of collections or
+    collections.abc.
     """
-    modules = {alias.asname or alias.name for node in ast.walk(tree)
-               if isinstance(node, ast.Import) for alias in node.names
-               if alias.name == 'asyncio'}
-    classes = {alias.asname or alias.name: alias.name
+    lazy = any(isinstance(node, ast.ImportFrom) and node.module ==
+               '__future__' and any(alias.name == 'annotations'
+                                    for alias in node.names)
+               for node in tree.body)
+    modules = {alias.asname or alias.name.split('.')[0]:
+               alias.name if alias.asname else alias.name.split('.')[0]
+               for node in ast.walk(tree) if isinstance(node, ast.Import)
+               for alias in node.names
+               if alias.name in ('asyncio', 'collections', 'collections.abc')}
+    classes = {alias.asname or alias.name: '{}.{}'.format(node.module,
+                                                          alias.name)
                for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-               and node.module == 'asyncio' for alias in node.names
-               if alias.name in ASYNCIO_GENERICS}
+               and node.module in ('asyncio', 'collections',
+                                   'collections.abc')
+               for alias in node.names}
     annotations: List[ast.expr] = []
+    local: List[ast.expr] = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args
@@ -304,24 +315,47 @@ def asyncio_generics(tree: ast.Module) -> List[Tuple[str, int]]:
                             if arg.annotation is not None]
             if node.returns is not None:
                 annotations.append(node.returns)
+            local += [item.annotation for item in ast.walk(node)
+                      if isinstance(item, ast.AnnAssign)]
         elif isinstance(node, (ast.Module, ast.ClassDef)):
             annotations += [item.annotation for item in node.body
                             if isinstance(item, ast.AnnAssign)]
+    unevaluated = {id(part) for annotation in
+                   local + (annotations if lazy else [])
+                   for part in ast.walk(annotation)}
+    evaluated = {id(part) for annotation in annotations
+                 for part in ast.walk(annotation)} - unevaluated
     found = []
-    for annotation in annotations:
-        for part in ast.walk(annotation):
-            if not isinstance(part, ast.Subscript):
-                continue
-            value = part.value
-            if isinstance(value, ast.Attribute) and isinstance(
-                    value.value, ast.Name) and value.value.id in modules \
-                    and value.attr in ASYNCIO_GENERICS:
-                found.append(('asyncio.{}[...]'.format(value.attr),
-                              part.lineno))
-            elif isinstance(value, ast.Name) and value.id in classes:
-                found.append(('asyncio.{}[...]'.format(classes[value.id]),
-                              part.lineno))
+    for node in ast.walk(tree):
+        if id(node) in unevaluated:
+            continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr) \
+                and id(node) in evaluated:
+            found.append(('X | Y in an annotation', node.lineno, '3.10'))
+        if not isinstance(node, ast.Subscript):
+            continue
+        name = dotted(node.value)
+        head, _, rest = name.partition('.')
+        full = classes.get(name) or (
+            modules[head] + '.' + rest if head in modules and rest else
+            name if name in BUILTIN_GENERICS else '')
+        if full in BUILTIN_GENERICS or full.startswith(
+                ('collections.', 'asyncio.')) and \
+                full.split('.')[-1][:1].isupper() and (
+                    not full.startswith('asyncio.') or
+                    full.split('.')[-1] in ASYNCIO_GENERICS):
+            found.append(('{}[...]'.format(full), node.lineno, '3.9'))
     return found
+
+
+def dotted(node: ast.expr) -> str:
+    """Return a name or attribute chain as text (a.b.c), or ''."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = dotted(node.value)
+        return inner + '.' + node.attr if inner else ''
+    return ''
 
 
 def sort_calls(path: Path) -> List[str]:

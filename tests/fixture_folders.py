@@ -350,6 +350,11 @@ MISTAKES = {
           '        tasks = [group.create_task(wait_random(max_delay))\n'
           '                 for _ in range(n)]\n')],
         verdict(t1=('asyncio.TaskGroup member at line', 'TaskGroup'))),
+    'module_level_generic': Mistake(  # evaluated at import on 3.7
+        [('1-concurrent_coroutines.py', 'from typing import List\n',
+          'from typing import List\n\nDelays = list[float]\n')],
+        verdict(t1=('list[...] at line 7 (needs Python 3.9)',
+                    'could not be imported'))),
     'docstring_after_imports': Mistake(
         [('2-measure_runtime.py', '"""Measure the average time of one wait '
           'in wait_n."""\nimport asyncio\nimport time\n',
