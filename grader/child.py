@@ -877,6 +877,9 @@ def main() -> None:
     args = ['-c', str(ROOT / 'setup.cfg'), '--rootdir', str(ROOT), '-q',
             '-p', 'no:cacheprovider', '--solution-dir=' + os.getcwd(),
             '--tb=native', '--assert=plain', str(ROOT / 'tests'),
+            # each task process captures its own prints: at the file
+            # descriptor, they would all share one capture file
+            '--capture=sys',
             # what the folder's code leaves to the garbage collector (an
             # unclosed loop, a coroutine never awaited) would otherwise
             # fail whichever later test is running: advice checks it
