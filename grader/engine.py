@@ -399,7 +399,9 @@ class Worker:
         streams: Dict[int, TaskStream] = {}
         begun = finished = False
         fallback = 'the grading child stopped before it ran this test'
-        deadline = started + self.options.folder_timeout
+        # until the folder starts (F), the child may still be starting up,
+        # which a busy machine slows: the folder's own time starts at F
+        deadline = started + max(self.options.folder_timeout, START_TIMEOUT)
         heard = time.monotonic()
         silence = self.options.timeout + 1
         oom = self.caps.oom_kills() if self.caps else 0
@@ -460,6 +462,7 @@ class Worker:
         return begun
 
 
+START_TIMEOUT = 60.0  # seconds a child may take to start and collect
 WEDGED = 'the grading child stopped answering (the code stopped or ' \
     'froze it, or it hung), so the grader ended it'
 COPY_LIMIT = 64 << 20  # bytes of a folder's files copied, at most
