@@ -15,6 +15,7 @@ grader`'s table, reports and exit status, the `python3 -m pytest
 """
 import ast
 import csv
+import io
 import json
 import os
 import shutil
@@ -33,8 +34,8 @@ from background import Command, Finished, command
 from conftest import ROOT
 from fixture_folders import (ADVICE, ATTACKS, FIXTURES, HANGS, IN_TURN,
                              MISTAKES, STYLES, Verdict, build)
-from grader import (STOPPED, __main__ as cli, child, discover, engine,
-                    pytest_route, report, sandbox)
+from grader import (STOPPED, __main__ as cli, bounded, child, discover,
+                    engine, inert, pytest_route, report, sandbox)
 
 SANDBOX = sandbox.find()[0] is not None
 if not SANDBOX and os.environ.get('GRADER_REQUIRE_SANDBOX'):
@@ -513,6 +514,65 @@ def test_usage_errors_exit_4(tmp_path: Path, args: List[str], message: str,
         status = int(str(exit.code))
     assert status == 4
     assert message in capsys.readouterr().err
+
+
+def test_names_cannot_become_options_or_reach_the_project(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A folder called --no-sandbox in `python3 -m grader *` is refused
+    (one line naming --); a link to this project, given or met in a
+    cohort, is refused or named in a warning, never graded."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / '--no-sandbox').mkdir()
+    assert cli.main(['--no-sandbox', 'x']) == 4
+    assert "'--no-sandbox' is both an option and a file or folder here; " \
+        'to grade it, put -- before the paths' in capsys.readouterr().err
+    (tmp_path / 'project').symlink_to(ROOT)
+    assert cli.main([str(tmp_path / 'project')]) == 4
+    assert "is this grader's own project" in capsys.readouterr().err
+    warnings: List[str] = []
+    cohort = tmp_path / 'cohort'
+    (cohort / 'real').mkdir(parents=True)
+    (cohort / 'real' / '0-basic_async_syntax.py').write_text('')
+    (cohort / 'project').symlink_to(ROOT)
+    (cohort / 'again').symlink_to(cohort / 'real')
+    assert discover.folders([str(cohort)], warnings=warnings) == [
+        str(cohort / 'real')]
+    assert warnings == [
+        "{}: not graded, a link into the grader's own project".format(
+            cohort / 'project'),
+        '{}: graded once, as {}'.format(cohort / 'again', cohort / 'real')]
+
+
+def test_names_and_texts_are_inert_in_every_report(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A newline, ESC or a byte that is not UTF-8 in a folder's name, or in
+    a message, is written as an escape in the table, the verdicts, CSV
+    and JSON; a long text is cut, saying how much more there was."""
+    name = os.fsdecode(b'/cohort/a\nb\x1b[2J\xff')
+    result = engine.FolderResult(name)
+    result.schedule = {0: [{'nodeid': 't.py::a', 'extra': False}]}
+    result.results = {'t.py::a': {'outcome': 'failed', 'message': 'm'}}
+    cli.show([result], [(name, cli.tasks_of(result))])
+    shown = capsys.readouterr().out
+    assert 'verdict per task for /cohort/a\\nb\\x1b[2J\\xff' in shown
+    assert '\x1b' not in shown and '\udcff' not in shown
+    out = io.StringIO()
+    report.write_csv(out, [(name, cli.tasks_of(result))])
+    assert out.getvalue().splitlines()[1].startswith(
+        '/cohort/a\\nb\\x1b[2J\\xff,')
+    assert json.dumps(report.folder_json(name, {})).encode('ascii')
+    assert inert('a\rb\u202ec\x08') == 'a\\rb\\u202ec\\x08'
+    assert bounded('x' * 5000) == 'x' * 2000 + '\u2026 3000 more characters'
+    stream = engine.TaskStream([{'nodeid': 'n', 'budget': 1}],
+                               ('/scratch/folder-1/solution', '/learner'))
+    stream.take(json.dumps({'started': 'n'}))
+    stream.take(json.dumps({'nodeid': 'n', 'outcome': 'failed',
+                            'message': 'at /scratch/folder-1/solution/x.py'
+                                       '\x1b[31m' + 'y' * 3000}))
+    message = stream.results['n']['message']
+    assert message.startswith('at /learner/x.py\\x1b[31m') and \
+        message.endswith(' more characters') and len(message) < 2100
 
 
 def test_exercism_results_json(pytest_way_in: Finished) -> None:
