@@ -133,11 +133,14 @@ SPECIAL_LABELS = {
     HANGS: 'hangs: a call never finished in time (an endless loop, a '
            'blocking time.sleep, or a sleep that bypasses asyncio.sleep)',
 }
-# What a failure says when no check of the task could judge the code.
+# What a failure says when no check of the task could judge the code
+# (grader/solution.py's and engine.py's words; a unit test checks they
+# are still theirs), and when the code hung (child.py's and engine.py's).
 CANNOT_JUDGE = ('could not be imported', 'file not found',
                 'has a syntax error', 'is not defined in the folder',
-                'does not define', 'tampered with the grader',
-                'the grading child', 'ended early')
+                'does not define', 'did not finish importing',
+                'tampered with the grader', 'the grading child',
+                'ended early')
 HUNG = ('did not finish in time', 'ran past its time', 'which had hung',
         'an earlier test of this task timed out')
 NAMED = 5  # folders named per group; the rest are counted
@@ -146,6 +149,16 @@ NAMED = 5  # folders named per group; the rest are counted
 def check_of(nodeid: str) -> str:
     """Return the test function of a node id, without its parameters."""
     return nodeid.split('::')[-1].split('[')[0]
+
+
+def check_for(nodeid: str, message: str) -> str:
+    """Return the check a failure is about: its test function, or
+    NOT_GRADED or HANGS when no check could judge the code."""
+    if any(part in message for part in CANNOT_JUDGE):
+        return NOT_GRADED
+    if any(part in message for part in HUNG):
+        return HANGS
+    return check_of(nodeid)
 
 
 def label(check: str) -> str:
@@ -169,12 +182,7 @@ def first_failures(result: Any) -> Dict[int, Tuple[str, str]]:
             if entry['extra'] or outcome.get('outcome') != 'failed':
                 continue
             message = str(outcome.get('message', ''))
-            check = check_of(entry['nodeid'])
-            if any(part in message for part in CANNOT_JUDGE):
-                check = NOT_GRADED
-            elif any(part in message for part in HUNG):
-                check = HANGS
-            found[taskno] = (check, message)
+            found[taskno] = (check_for(entry['nodeid'], message), message)
             break
     return found
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from grader import inert, report
-from grader.cohort import check_of, label
+from grader.cohort import check_for, label
 
 TEMPLATES = Path(__file__).resolve().parent / 'templates'
 Verdicts = Sequence[Tuple[str, Dict[int, Dict[str, Any]]]]
@@ -46,11 +46,10 @@ def failing(result: Any) -> List[Dict[str, Any]]:
         for entry in entries:
             outcome = result.results.get(entry['nodeid'], {})
             if not entry['extra'] and outcome.get('outcome') == 'failed':
-                found.append({'task': taskno,
-                              'check': label(check_of(entry['nodeid'])),
-                              'test': inert(entry['nodeid']),
-                              'message': inert(str(outcome.get(
-                                  'message', '')))})
+                message = str(outcome.get('message', ''))
+                found.append({'task': taskno, 'check': label(check_for(
+                    entry['nodeid'], message)), 'message': inert(message),
+                    'test': inert(entry['nodeid'])})
     return found
 
 
