@@ -29,6 +29,7 @@ import contextlib
 import gc
 import json
 import os
+import re
 import resource
 import select
 import selectors
@@ -752,12 +753,33 @@ def reap() -> bool:
         reaped = True
 
 
-def empty(folder: str) -> None:
+def mount_points() -> Set[str]:
+    """Return where something is mounted, as this process sees it."""
+    points: Set[str] = set()
+    try:
+        with open('/proc/self/mountinfo') as table:
+            for row in table:
+                where = row.split()[4]
+                points.add(re.sub(r'\\(\d{3})',
+                                  lambda code: chr(int(code.group(1), 8)),
+                                  where))
+    except (OSError, IndexError):
+        pass
+    return points
+
+
+def empty(folder: str, keep: Optional[Set[str]] = None) -> None:
     """Remove everything in folder, even what its modes would protect.
 
     A folder the code made mode 000 is given its owner's rights back
     first (the same uid made it), so nothing it left can block this.
+    What is mounted below folder (in the cage, the Python or this
+    project, when they live in the host's /tmp) is left, and so are the
+    folders that lead to it: walking a read-only tree would only fail,
+    slowly.
     """
+    mounts = mount_points() if keep is None else keep
+
     def unlock(function: Any, path: str, excinfo: Any) -> None:
         """Give the parent and path back their rights, then try again."""
         for where in (os.path.dirname(path), path):
@@ -778,7 +800,11 @@ def empty(folder: str) -> None:
         return
     for name in names:
         path = os.path.join(folder, name)
-        if os.path.isdir(path) and not os.path.islink(path):
+        if path in mounts:
+            continue
+        if any(point.startswith(path + '/') for point in mounts):
+            empty(path, mounts)
+        elif os.path.isdir(path) and not os.path.islink(path):
             try:
                 os.chmod(path, 0o700)
             except OSError:
