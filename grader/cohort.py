@@ -63,8 +63,8 @@ LABELS = {
         'the waits take the sum of the delays instead of the longest: '
         'they do not run concurrently',
     'test_ascending_whatever_order_sleepers_wake_in':
-        'the list is not ascending when the waits finish out of order '
-        '(completion order, or gather\'s creation order, is not enough)',
+        'the list is not ascending when waits finish out of order '
+        '(completion or creation order is not enough)',
     'test_keeps_equal_delays':
         'equal delays are lost: a set or a dict keeps only one of them',
     'test_returns_one_delay_per_wait':
