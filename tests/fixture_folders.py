@@ -444,8 +444,8 @@ ATTACKS: Dict[str, Verdict] = {  # the tasks that load the attacked module
                                   t4='3-tasks.py is not a regular file'),
 }
 ADVICE = ('advice_hangs',)  # graded with the advice too
-HANGS = ('hanging_coroutine', 'blocks_the_timer',
-         'ignore_sigalrm', 'stop_supervisor', 'runs_at_import')  # each costs a test's whole
+HANGS = ('hanging_coroutine', 'blocks_the_timer', 'ignore_sigalrm',
+         'stop_supervisor', 'runs_at_import')  # each costs a test's whole
 # time limit, and fails at its second test: they are graded with a
 # shorter limit
 IN_TURN = ('leave_traces', 'find_traces')  # one worker, one after the other:
