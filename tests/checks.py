@@ -206,7 +206,7 @@ def out_of_order(call: str, delays: List[float], fake: Fakes,
                 'created ({}), as asyncio.gather gives them; put each in its '
                 'place as it arrives'.format(call, pair))
     how = 'when all the waits start at once' if not fake.time.skew else \
-        'when each wait starts {:.3g} s after the one before ({:.2g}% of ' \
+        'when each wait starts {:.3g} s after the one before ({:.3g}% of ' \
         'max_delay, as on a real loop when max_delay is small or n large), ' \
         'so that a shorter wait that starts later finishes after a longer ' \
         'one'.format(fake.time.skew, 100 * fake.time.skew / max_delay)
