@@ -302,10 +302,8 @@ class Worker:
         child, so that only the task that stops it fails.
         """
         result = self._grade(folder, plan)
-        wedged = result.wedged
-        if len(wedged) > 1 and not result.problem.startswith(
-                'the folder ran out of time'):
-            for taskno in wedged:
+        if len(result.wedged) > 1:
+            for taskno in result.wedged:
                 again = self._grade(folder, plan._replace(tasks=[taskno]))
                 result.results.update(again.results)
             result.wedged = []

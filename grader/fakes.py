@@ -106,9 +106,7 @@ class FakeTime:
             self.slept.append(delay)
             self.tasks.append(asyncio.current_task())
             await real_sleep(0)
-            if index in self.fail_on:
-                raise RuntimeError('sleep number {} failed'.format(index))
-            return result
+            return self._result(index, result)
         loop = asyncio.get_event_loop()
         deadline = self.now + delay + self.tick + self.skew * self._starts
         self._starts += 1
@@ -129,8 +127,13 @@ class FakeTime:
                 self.pending.remove(sleeper)
         self.now = max(self.now, sleeper.deadline)
         self.woke.append(delay)
-        if sleeper.index in self.fail_on:
-            raise RuntimeError('sleep number {} failed'.format(sleeper.index))
+        return self._result(sleeper.index, result)
+
+    def _result(self, index: int, result: Any) -> Any:
+        """Return what sleep number index returns, or raise if the test
+        asked it to fail (fail_on)."""
+        if index in self.fail_on:
+            raise RuntimeError('sleep number {} failed'.format(index))
         return result
 
     @property
