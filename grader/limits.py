@@ -19,7 +19,8 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 MEMORY = 512 << 20  # bytes a folder may use in all
-PROCESSES = 128  # processes (and threads) a folder may have at once
+PROCESSES = 256  # processes (and threads, and zombies not yet reaped) a
+# folder may have at once; leave_traces makes 100 zombies, legitimately
 PIDS_EVENTS = '/.grader-caps/pids.events'  # where the cage sees them
 MEMORY_EVENTS = '/.grader-caps/memory.events'
 V1 = '/sys/fs/cgroup'
