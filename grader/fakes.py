@@ -1,18 +1,18 @@
 """Fakes that let the tests drive time instead of waiting for it.
 
-FakeTime replaces asyncio.sleep: every sleeper is recorded and parked on a
-future, and once the event loop has gone quiet (no new sleeper for a few
-loop iterations) the parked sleepers are woken in an order the test
-chooses. Time is virtual: a woken sleeper moves the clock to its own
-deadline, and the clock is what the patched time functions report. Nothing
+VirtualClockLoop is a real event loop whose clock is virtual: when every
+task waits for a timer, the clock jumps to the next one instead of
+blocking. virtual_clock() makes every new loop one, so the main files run
+with the real asyncio.sleep in a few milliseconds (run_main_forked() runs
+one of them that way), and the tests' loops run on it too.
+
+FakeTime replaces asyncio.sleep: every sleeper is recorded and woken by a
+timer of that loop at its deadline, on the test's virtual clock, which is
+also the loop's time and what the patched time functions report. Nothing
 depends on the wall clock, so the tests give the same answer on a busy
 machine as on an idle one.
 
 FakeRandom replaces random.uniform with values the test chooses.
-
-VirtualClockLoop is a real event loop whose clock jumps ahead instead of
-blocking, so the main files run with the real asyncio.sleep in a few
-milliseconds; run_main_forked() runs one of them that way.
 """
 import _random
 import asyncio
@@ -29,7 +29,7 @@ import timeit
 import traceback
 import warnings
 from typing import (Any, Callable, Iterable, Iterator, List, Optional,
-                    Sequence, Tuple, Union)
+                    Sequence, Set, Tuple)
 
 from grader import exit_code
 
@@ -39,11 +39,10 @@ WALL_CLOCKS = {getattr(time, name) for name in (
     'CLOCK_BOOTTIME') if hasattr(time, name)}
 PRIVATE_FDS: List[int] = []  # closed in a main file's fork
 ASYNCIO = os.path.dirname(asyncio.__file__) + os.sep
+LOOPS_AT_IMPORT: Set[str] = set()  # the files whose top level ran a loop
 real_uniform = random.uniform
 real_random = random.random
 real_seed = random.seed
-
-Order = Union[str, Callable[[List['Sleeper']], List['Sleeper']]]
 
 
 class Sleeper:
@@ -61,25 +60,35 @@ class Sleeper:
 class FakeTime:
     """A stand-in for asyncio.sleep (and the clock) that the test steers.
 
-    order says how a batch of parked sleepers is woken: 'deadline' (as real
-    time would, ties by call order), 'reverse', 'shuffle' (seeded, so the
-    same every run), 'hold' (never: the test cancels them), or a function
-    that reorders the list of Sleepers. fail_on names call indexes whose
-    sleep raises RuntimeError instead of returning, to test failures.
-    tick is virtual time every sleep takes beyond its delay (as a real
-    sleep overshoots), so that a run's time is not just its delays; skew
-    is how long after the one before each wait starts (on a real loop the
-    n-th of 20,000 waits starts milliseconds after the first), so that a
-    shorter wait that starts later can finish after a longer one; reads
-    counts the clock readings.
+    Each sleep is recorded, then parked on a timer of the event loop at its
+    deadline, on the virtual clock this object holds (see VirtualClockLoop:
+    the loop's time is this clock, and it jumps to the next timer whenever
+    nothing is ready). So the sleepers wake in deadline order, as on a real
+    loop, and everything else the code times on the loop (a wait_for or
+    asyncio.wait timeout, a call_later) runs on the same clock.
+
+    order says when a sleeper wakes: 'deadline' (as real time would),
+    'shuffle' (each wait starts after a seeded random pause, a whole
+    number of SHUFFLE_PAUSE seconds up to nine, so the waits finish in an
+    order unrelated to their delays, yet with few distinct deadlines the
+    loop need visit), or 'hold' (never: the test cancels them). fail_on
+    names call indexes whose sleep raises RuntimeError instead of
+    returning, to test failures. tick is virtual time every sleep takes
+    beyond its delay (as a real sleep overshoots), so that a run's time is
+    not just its delays; skew is how much virtual time starting each wait
+    takes (on a real loop the n-th of 20,000 waits starts milliseconds
+    after the first), so that a shorter wait that starts later can finish
+    after a longer one, and a timeout set before the waits started comes
+    sooner for the later ones; reads counts the clock readings.
     """
 
-    def __init__(self, order: Order = 'deadline', seed: int = 0,
-                 fail_on: Iterable[int] = (), quiet_rounds: int = 3) -> None:
+    SHUFFLE_PAUSE = 10.0
+
+    def __init__(self, order: str = 'deadline', seed: int = 0,
+                 fail_on: Iterable[int] = ()) -> None:
         """Start the virtual clock at 0 with no sleeper recorded."""
         self.order = order
         self.fail_on = set(fail_on)
-        self.quiet_rounds = quiet_rounds
         self.now = 0.0
         self.slept: List[float] = []
         self.tasks: List[Optional['asyncio.Task[Any]']] = []
@@ -90,44 +99,58 @@ class FakeTime:
         self.skew = 0.0
         self.woke: List[float] = []  # the waits' delays, in the order they
         # finished
-        self._starts = 0
         self._rng = random.Random(seed)
-        self._quiet = 0
-        self._armed = False
 
     async def sleep(self, delay: float, result: Any = None) -> Any:
-        """Park the caller until the scheduler wakes it, then return result.
+        """Wait until the clock reaches the deadline, then return result.
 
         A sleep of 0 or less is a yield, as with asyncio: recorded, never
         parked, so it is not a wait in flight.
         """
-        if not delay > 0:
-            index = len(self.slept)
-            self.slept.append(delay)
-            self.tasks.append(asyncio.current_task())
-            await real_sleep(0)
-            return self._result(index, result)
-        loop = asyncio.get_event_loop()
-        deadline = self.now + delay + self.tick + self.skew * self._starts
-        self._starts += 1
-        sleeper = Sleeper(len(self.slept), delay, deadline,
-                          loop.create_future())
+        index = len(self.slept)
         self.slept.append(delay)
         self.tasks.append(asyncio.current_task())
+        if not delay > 0:
+            await real_sleep(0)
+            return self._result(index, result)
+        if self.order not in ('deadline', 'shuffle', 'hold'):
+            raise ValueError('unknown order {!r}'.format(self.order))
+        loop = asyncio.get_event_loop()
+        self.now += self.skew  # the work of starting it, as on a busy loop
+        deadline = self.now + delay + self.tick
+        if self.order == 'shuffle':
+            deadline += self._rng.randrange(10) * self.SHUFFLE_PAUSE
+        sleeper = Sleeper(index, delay, deadline, loop.create_future())
         self.pending.append(sleeper)
         self.max_in_flight = max(self.max_in_flight, len(self.pending))
-        self._quiet = self.quiet_rounds
-        if not self._armed:
-            self._armed = True
-            loop.call_soon(self._tick, loop)
+        timer = None
+        if self.order != 'hold':
+            timer = self._wake_at(loop, sleeper)
         try:
             await sleeper.future
         finally:
-            if sleeper in self.pending:
-                self.pending.remove(sleeper)
-        self.now = max(self.now, sleeper.deadline)
+            if timer is not None:
+                timer.cancel()
+            self.pending.remove(sleeper)
         self.woke.append(delay)
-        return self._result(sleeper.index, result)
+        return self._result(index, result)
+
+    def _wake_at(self, loop: asyncio.AbstractEventLoop,
+                 sleeper: Sleeper) -> asyncio.Handle:
+        """Schedule a sleeper's wake-up at its deadline.
+
+        On a loop of another kind (one the code built itself, whose time
+        is not this clock) the sleeper wakes at once, the clock moved to
+        its deadline.
+        """
+        def wake() -> None:
+            """Move the clock to the deadline, and wake the sleeper."""
+            self.now = max(self.now, sleeper.deadline)
+            if not sleeper.future.done():
+                sleeper.future.set_result(None)
+        if isinstance(loop, VirtualClockLoop):
+            return loop.call_at(sleeper.deadline, wake)
+        return loop.call_soon(wake)
 
     def _result(self, index: int, result: Any) -> Any:
         """Return what sleep number index returns, or raise if the test
@@ -141,34 +164,6 @@ class FakeTime:
         """Return the delays of the sleeps that waited: a sleep of 0 (or
         less) is a yield, not a wait."""
         return [delay for delay in self.slept if delay > 0]
-
-    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Wait for a few quiet loop iterations, then wake the parked batch."""
-        if self._quiet > 0:
-            self._quiet -= 1
-            loop.call_soon(self._tick, loop)
-            return
-        self._armed = False
-        if self.order == 'hold':
-            return
-        batch, self.pending = self._ordered(self.pending), []
-        for sleeper in batch:
-            if not sleeper.future.done():
-                sleeper.future.set_result(None)
-
-    def _ordered(self, batch: List[Sleeper]) -> List[Sleeper]:
-        """Return the batch in the order this FakeTime wakes sleepers."""
-        by_deadline = sorted(batch, key=lambda s: (s.deadline, s.index))
-        if self.order == 'deadline':
-            return by_deadline
-        if self.order == 'reverse':
-            return by_deadline[::-1]
-        if self.order == 'shuffle':
-            self._rng.shuffle(batch)
-            return batch
-        if callable(self.order):
-            return self.order(batch)
-        raise ValueError('unknown order {!r}'.format(self.order))
 
     def clock(self) -> float:
         """Return the virtual time in seconds, as perf_counter would."""
@@ -263,40 +258,101 @@ class _SkipAheadSelector(selectors.DefaultSelector):
     """A selector that moves a virtual clock instead of waiting."""
 
     def __init__(self, loop: 'VirtualClockLoop') -> None:
+        """Serve loop."""
         super().__init__()
         self._loop = loop
 
     def select(self, timeout: Optional[float] = None) -> Any:
-        """Poll without blocking; if nothing is ready, jump the clock."""
+        """Poll without blocking; if nothing is ready, jump the clock to
+        the loop's next timer, which the loop then runs.
+
+        With no timer at all (timeout None) it waits for real: only
+        another thread (an executor's) or a signal can wake the loop then.
+        """
         if timeout is None or timeout <= 0:
             return super().select(timeout)
         ready = super().select(0)
         if not ready:
-            self._loop.virtual_now += timeout
+            self._loop.jump(timeout)
         return ready
 
 
 class VirtualClockLoop(asyncio.SelectorEventLoop):
-    """An event loop whose timers fire at once, in deadline order."""
+    """An event loop whose clock is virtual and jumps to the next timer.
+
+    Its time() is the running test's FakeTime clock when a test patched
+    one in (see patch), so the fake sleeps, a wait_for or asyncio.wait
+    timeout, call_later and the time module's clocks all read one clock;
+    otherwise (a main file's run) it is a clock of its own. Work takes no
+    virtual time; time passes only when every task waits for a timer, as
+    CPython's test_asyncio TestLoop and the looptime plugin do it.
+    """
 
     def __init__(self) -> None:
-        """Start the virtual clock at 0."""
+        """Start the loop's own virtual clock at 0."""
         self.virtual_now = 0.0
         super().__init__(_SkipAheadSelector(self))
 
+    def run_forever(self) -> None:
+        """Run the loop, noting the module whose top level runs it, if
+        any: a task module should run nothing when it is imported."""
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_name != '<module>':
+            frame = frame.f_back  # type: ignore
+        if frame is not None:
+            LOOPS_AT_IMPORT.add(frame.f_code.co_filename)
+        super().run_forever()
+
     def time(self) -> float:
-        """Return the virtual time instead of time.monotonic()."""
-        return self.virtual_now
+        """Return the virtual time, counting a reading by the code under
+        test (loop.time() called from outside asyncio)."""
+        fake = Clocks.fake
+        if fake is None:
+            return self.virtual_now
+        if not sys._getframe(1).f_code.co_filename.startswith(ASYNCIO):
+            fake.reads += 1
+        return fake.now
+
+    def jump(self, timeout: float) -> None:
+        """Move the clock on by timeout: exactly to the next timer's time
+        when that is what the loop waits for (so a sleeper's deadline is
+        reached exactly, not by a sum of differences)."""
+        now = self.time_now()
+        target = now + timeout
+        scheduled = getattr(self, '_scheduled', None)  # CPython's heap
+        if scheduled and abs(scheduled[0].when() - target) <= 1e-6 * max(
+                1.0, abs(target)):
+            target = scheduled[0].when()
+        self.set_time(max(now, target))
+
+    def time_now(self) -> float:
+        """Return the virtual time without counting a reading."""
+        fake = Clocks.fake
+        return self.virtual_now if fake is None else fake.now
+
+    def set_time(self, value: float) -> None:
+        """Set the virtual time (the test's clock, if it has one)."""
+        fake = Clocks.fake
+        if fake is None:
+            self.virtual_now = value
+        else:
+            fake.now = value
 
 
 class _VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):
+    """The default policy, but every new event loop's clock is virtual."""
+
     def new_event_loop(self) -> asyncio.AbstractEventLoop:
+        """Return a new VirtualClockLoop."""
         return VirtualClockLoop()
 
 
 def virtual_clock() -> None:
-    """Make every new event loop of this process run on a virtual clock."""
-    asyncio.set_event_loop_policy(_VirtualClockPolicy())
+    """Make every new event loop of this process run on a virtual clock:
+    pytest-asyncio's (every version asks the policy for its loop),
+    asyncio.run's, asyncio.new_event_loop's."""
+    if not isinstance(asyncio.get_event_loop_policy(), _VirtualClockPolicy):
+        asyncio.set_event_loop_policy(_VirtualClockPolicy())
 
 
 Run = Tuple[Optional[int], str, str]
@@ -403,12 +459,13 @@ class Clocks:
     real clock, or the FakeTime a test patched in (see patch). So a clock
     the folder's code bound in any way (from time import perf_counter in
     a helper module, a default argument, timeit's default timer) reads
-    the virtual clock during a test. every says whether the monotonic
-    clocks, which the event loop reads, are faked too.
+    the virtual clock during a test. Only asyncio's own reading of the
+    monotonic clock stays real: a VirtualClockLoop never reads it, so the
+    loop that does is one the code built of another kind, whose timers
+    would never fire on a clock that stands still.
     """
 
     fake: Optional[FakeTime] = None
-    every = False
 
 
 def _dispatcher(name: str) -> Callable[..., Any]:
@@ -421,8 +478,9 @@ def _dispatcher(name: str) -> Callable[..., Any]:
         """Read the fake clock during a test that patched it in, else the
         real one."""
         fake = Clocks.fake
-        if fake is None or monotonic and not Clocks.every or \
-                args and args[0] not in WALL_CLOCKS:
+        if fake is None or args and args[0] not in WALL_CLOCKS or \
+                monotonic and sys._getframe(1).f_code.co_filename.startswith(
+                    ASYNCIO):
             return real(*args)
         return fake.clock_ns() if nanoseconds else fake.clock()
     clock.__name__ = clock.__qualname__ = name
@@ -451,7 +509,7 @@ install_clocks()
 
 
 def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
-          modules: Iterable[Any], every_clock: bool = False) -> None:
+          modules: Iterable[Any]) -> None:
     """Patch the fakes into asyncio, random, time and the given modules.
 
     setattr is a monkeypatch's, so everything is undone after the test.
@@ -461,9 +519,8 @@ def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
     time module read the virtual clock (see Clocks). The given modules
     are patched through any name they bound directly (from asyncio import
     sleep), so the fakes take effect however the code spells its calls.
-    time.monotonic, which the event loop itself reads (and loop.time()
-    with it), is faked only if every_clock is true (when no test needs
-    the loop's own timers).
+    The test's event loop is a VirtualClockLoop (see virtual_clock), whose
+    time is the same virtual clock.
     """
     draw = fakes.random.random
     setattr(asyncio, 'sleep', fakes.time.sleep)
@@ -474,7 +531,6 @@ def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
     setattr(random, 'random', draw)
     setattr(random, 'seed', fakes.random.seed)
     setattr(Clocks, 'fake', fakes.time)
-    setattr(Clocks, 'every', every_clock)
     replacements = [(real_sleep, fakes.time.sleep),
                     (real_random, draw), (real_seed, fakes.random.seed)] + [
         (real, getattr(time, name)) for name, real in REAL_CLOCKS.items()]

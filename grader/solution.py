@@ -16,13 +16,18 @@ from typing import Any, Callable, Dict, List, Optional, Set
 
 import pytest
 
-from grader import ROOT, TASK_FUNCTIONS, TASK_MODULES, one_line, reference
+from grader import (ROOT, TASK_FUNCTIONS, TASK_MODULES, fakes, one_line,
+                    reference)
 from grader.fakes import rebind
 
 
 RAN_AT_IMPORT = ('{} did not finish importing in time: code at its top level '
                  'runs when the module is imported (asyncio.run, a loop, a '
                  "sleep); guard it with if __name__ == '__main__':")
+LOOP_AT_IMPORT = ('{} ran an event loop when it was imported: code at its top '
+                  'level runs whenever the module is imported (by each main '
+                  "file, and by the next task's module); guard it with if "
+                  "__name__ == '__main__':")
 
 
 class SolutionError(Exception):
@@ -167,7 +172,11 @@ class Solution:
                 self._errors[other] = str(error)
 
     def _check_origin(self, taskno: int, module: ModuleType) -> None:
-        """Fail unless the module and its task function are the folder's."""
+        """Fail unless the module and its task function are the folder's,
+        and the module ran no event loop at its top level."""
+        if any(Path(path).resolve() == self.path(taskno).resolve()
+               for path in fakes.LOOPS_AT_IMPORT):
+            raise SolutionError(LOOP_AT_IMPORT.format(self.path(taskno).name))
         name = TASK_FUNCTIONS[taskno]
         if not callable(getattr(module, name, None)):
             raise SolutionError('{}.py does not define {}'.format(

@@ -206,13 +206,34 @@ def out_of_order(call: str, delays: List[float], fake: Fakes,
                 'created ({}), as asyncio.gather gives them; put each in its '
                 'place as it arrives'.format(call, pair))
     how = 'when all the waits start at once' if not fake.time.skew else \
-        'when each wait starts {:.3g} s after the one before ({:.3g}% of ' \
-        'max_delay, as on a real loop when max_delay is small or n large), ' \
-        'so that a shorter wait that starts later finishes after a longer ' \
-        'one'.format(fake.time.skew, 100 * fake.time.skew / max_delay)
+        'when {}, so that a shorter wait that starts later finishes after ' \
+        'a longer one'.format(started_apart(fake, max_delay))
     return ('{} returned its delays out of order ({}) {}; completion order '
             'alone is not enough: keep the list ordered as each delay '
             'arrives'.format(call, pair, how))
+
+
+def started_apart(fake: Fakes, max_delay: float) -> str:
+    """Say how far apart the waits started, as a real loop starts them."""
+    return ('each wait starts {:.3g} s after the one before ({:.3g}% of '
+            'max_delay, as on a real loop when max_delay is small or n '
+            'large)'.format(fake.time.skew, 100 * fake.time.skew / max_delay))
+
+
+def too_few(call: str, delays: List[float], fake: Fakes,
+            max_delay: float) -> str:
+    """Say why a call returned fewer delays than it should have: if some
+    of its waits had not finished, that it gave up on them."""
+    said = '{} returned {}'.format(call, plural(len(delays), 'value'))
+    unfinished = len(fake.time.waits) - len(fake.time.woke)
+    if unfinished <= 0:
+        return said
+    when = '' if not fake.time.skew else ' (here {})'.format(
+        started_apart(fake, max_delay))
+    return ('{}: {} of its {} waits had not finished when it returned; a '
+            'timeout (asyncio.wait(..., timeout=...), wait_for) gives up on '
+            'waits that finish late{}; wait for every one'.format(
+                said, unfinished, len(fake.time.waits), when))
 
 
 def descents(values: Sequence[float]) -> int:
@@ -441,8 +462,8 @@ class WaitNContract:
         fake.time.skew = spread * 5 / n
         fake.random.reseed(n)
         delays = plain_floats(name, await wait_n(n, 5))
-        assert len(delays) == n, '{}({}, 5) returned {}'.format(
-            name, n, plural(len(delays), 'value'))
+        assert len(delays) == n, too_few(
+            '{}({}, 5)'.format(name, n), delays, fake, 5)
         assert descents(delays) == 0, out_of_order(
             '{}({}, 5)'.format(name, n), delays, fake, 5)
         assert sorted(delays) == sorted(fake.time.waits), (
@@ -490,7 +511,6 @@ class WaitNContract:
         """At each size the tests use: code may sort only past some n."""
         name, wait_n = subject
         fake.time.order = 'shuffle'
-        fake.random.reseed(5)
         with sort_calls_at_run_time(profile_calls=n < 1000) as found:
             await wait_n(n, 5)
         assert not found, (

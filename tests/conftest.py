@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path and 'grader' not in sys.modules:
 
 import background  # noqa: E402
 from grader import child, one_line, pytest_route  # noqa: E402
-from grader.fakes import Fakes, patch  # noqa: E402
+from grader.fakes import Fakes, patch, virtual_clock  # noqa: E402
 from grader.options import pytest_addoption  # noqa: E402,F401
 from grader.solution import SOLUTION, Solution, SolutionError  # noqa: E402
 
@@ -36,8 +36,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
     In a grading child (the supervisor and its task processes) the tests
     run here against the folder; anywhere else, a --solution-dir folder is
-    graded by the engine, and this process runs none of its code.
+    graded by the engine, and this process runs none of its code. Every
+    event loop made from here on, pytest-asyncio's too, runs on a virtual
+    clock (see grader.fakes).
     """
+    virtual_clock()
     directory = config.getoption('solution_dir')
     config.stash[SOLUTION] = Solution(
         Path(directory).resolve() if directory else ROOT)
@@ -136,8 +139,7 @@ def fake(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
         solution.module(taskno)
         solution.stand_in(taskno, monkeypatch.setattr)
     fakes = Fakes()
-    patch(monkeypatch.setattr, fakes, solution.loaded(),
-          every_clock=taskno == 2)
+    patch(monkeypatch.setattr, fakes, solution.loaded())
     yield fakes
 
 

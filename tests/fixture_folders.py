@@ -78,11 +78,16 @@ MISTAKES = {
         [('2-measure_runtime.py', 'asyncio.run(wait_n(n, max_delay))',
           'wait_n(n, max_delay)')],
         verdict(t2='never ran wait_n')),
-    'leftover_print': Mistake(  # ./2-main.py prints a second line
+    'leftover_print': Mistake(  # runs measure_time when imported
         [('2-measure_runtime.py', '    return (time.perf_counter() - start)'
           ' / n\n', '    return (time.perf_counter() - start) / n\n\n\n'
           'print(measure_time(2, 1))\n')],
-        verdict(t2='should print one time in [0, 9], printed')),
+        verdict(t2='ran an event loop when it was imported')),
+    'leftover_plain_print': Mistake(  # ./2-main.py prints a second line
+        [('2-measure_runtime.py', '    return (time.perf_counter() - start)'
+          ' / n\n', '    return (time.perf_counter() - start) / n\n\n\n'
+          "print('measured')\n")],
+        verdict(t2="should print one time in [0, 9], printed ['measured'")),
     'nested_helper_undocumented': Mistake(  # correct: the checker reads
         # the docstrings of modules, classes, functions and methods only
         [('1-concurrent_coroutines.py', '    delays: List[float] = []\n',
@@ -141,7 +146,7 @@ MISTAKES = {
         verdict(t1="guard it with if __name__ == '__main__':")),
     'never_sleeps': Mistake(
         [('0-basic_async_syntax.py', '    await asyncio.sleep(delay)\n', '')],
-        verdict(t0='never slept')),
+        verdict(t0='never waited')),
     'randrange_delay': Mistake(  # an error says where the code raised it
         [('0-basic_async_syntax.py', 'random.uniform(0, max_delay)',
           'random.randrange(0, max_delay) + random.random()')],
@@ -182,6 +187,20 @@ MISTAKES = {
           '    delays = sorted(await asyncio.gather(*tasks))\n')],
         verdict(t1='sorts at run time (sorted() at '
                    '1-concurrent_coroutines.py:18)')),
+    'wait_timeout': Mistake(  # the waits that start late are dropped
+        [('1-concurrent_coroutines.py', AS_COMPLETED,
+          '    done, _ = await asyncio.wait(tasks, timeout=max_delay)\n'
+          '    for finished in done:\n'
+          '        bisect.insort(delays, finished.result())\n')],
+        verdict(t1='waits had not finished when it returned')),
+    'sleep_by_timer': Mistake(  # correct: a timer of the loop, no sleep
+        [('0-basic_async_syntax.py', '    await asyncio.sleep(delay)\n'
+          '    return delay\n',
+          '    loop = asyncio.get_event_loop()\n'
+          '    woken: "asyncio.Future[float]" = loop.create_future()\n'
+          '    loop.call_later(delay, woken.set_result, delay)\n'
+          '    return await woken\n')],
+        verdict(t0=None)),
     'completion_order_only': Mistake(
         [('1-concurrent_coroutines.py', 'bisect.insort(delays, ',
           'delays.append(')],

@@ -40,12 +40,13 @@ async def test_returns_the_delay_it_drew_and_slept(
         'module in [0, {}] (the draws would give {}); return '
         'random.uniform(0, max_delay)'.format(
             max_delay, delay, max_delay, drawn(fake, max_delay)))
-    assert fake.time.slept, (
-        'wait_random({}) never slept: await asyncio.sleep(delay) before '
-        'returning the delay'.format(max_delay))
-    assert fake.time.slept == [delay], (
-        'wait_random returned {!r} but slept {}; await asyncio.sleep with '
-        'the delay you return'.format(delay, fake.time.slept))
+    assert fake.time.now == delay, (
+        'wait_random({}) never waited: await asyncio.sleep(delay) before '
+        'returning the delay'.format(max_delay) if not fake.time.now else
+        'wait_random returned {!r} after {!r} virtual seconds{}; wait '
+        'exactly the delay you return'.format(
+            delay, fake.time.now, ' (it slept {})'.format(fake.time.slept)
+            if fake.time.slept else ''))
 
 
 @pytest.mark.asyncio
@@ -94,8 +95,8 @@ async def test_rejects_a_bad_max_delay(task: ModuleType, fake: Fakes,
                                        error: type) -> None:
     with rejects('wait_random({!r})'.format(value), error, 'max_delay', value):
         await task.wait_random(value)
-    assert fake.time.slept == [], (
-        'wait_random slept before rejecting max_delay={!r}'.format(value))
+    assert fake.time.slept == [] and fake.time.now == 0, (
+        'wait_random waited before rejecting max_delay={!r}'.format(value))
 
 
 @pytest.mark.subprocess
