@@ -57,6 +57,10 @@ class Sleeper:
         self.future = future
 
 
+class NeverWakes(RuntimeError):
+    """Raised by the fake sleep for an infinite delay, which would hang."""
+
+
 class FakeTime:
     """A stand-in for asyncio.sleep (and the clock) that the test steers.
 
@@ -105,7 +109,9 @@ class FakeTime:
         """Wait until the clock reaches the deadline, then return result.
 
         A sleep of 0 or less is a yield, as with asyncio: recorded, never
-        parked, so it is not a wait in flight.
+        parked, so it is not a wait in flight. A sleep of float('inf')
+        raises NeverWakes at once: for real it would hang forever, and the
+        test should say so rather than run out of time.
         """
         index = len(self.slept)
         self.slept.append(delay)
@@ -113,6 +119,9 @@ class FakeTime:
         if not delay > 0:
             await real_sleep(0)
             return self._result(index, result)
+        if delay == float('inf'):  # the loop would never wake it
+            raise NeverWakes('asyncio.sleep(inf) would never return: it '
+                             'waits forever')
         if self.order not in ('deadline', 'shuffle', 'hold'):
             raise ValueError('unknown order {!r}'.format(self.order))
         loop = asyncio.get_event_loop()
@@ -314,15 +323,18 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
         return fake.now
 
     def jump(self, timeout: float) -> None:
-        """Move the clock on by timeout: exactly to the next timer's time
-        when that is what the loop waits for (so a sleeper's deadline is
-        reached exactly, not by a sum of differences)."""
+        """Move the clock on to the next timer, which the loop waits for.
+
+        That is its own time exactly (not a sum of differences, so a
+        sleeper's deadline is reached exactly), even past the day the loop
+        caps a wait at (a sleep of float('inf') ends, as it never would for
+        real, rather than hang the test). With no timer known it moves on
+        by timeout.
+        """
         now = self.time_now()
-        target = now + timeout
-        scheduled = getattr(self, '_scheduled', None)  # CPython's heap
-        if scheduled and abs(scheduled[0].when() - target) <= 1e-6 * max(
-                1.0, abs(target)):
-            target = scheduled[0].when()
+        scheduled = getattr(self, '_scheduled', None)  # CPython's heap,
+        # whose head _run_once has cleared of cancelled timers
+        target = scheduled[0].when() if scheduled else now + timeout
         self.set_time(max(now, target))
 
     def time_now(self) -> float:
