@@ -145,3 +145,14 @@ def one_line(error: BaseException) -> str:
         return text
     return '{}: {}'.format(type(error).__name__, text) if text else \
         type(error).__name__
+
+
+def undumpable() -> None:
+    """Forbid other processes of the same user to ptrace this one, or to
+    open its pipes and read its memory through /proc (Linux)."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
+    except (OSError, AttributeError):
+        pass

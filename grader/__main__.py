@@ -13,7 +13,7 @@ import sys
 from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
 from grader import ROOT, cohort, discover, engine, html_report, inert, report
-from grader.arguments import count, fraction, positive
+from grader.arguments import count, fraction, interpreter, positive
 
 if importlib.util.find_spec('pytest_asyncio') is None:  # the child needs it
     print('python3 -m grader: pytest_asyncio is not installed here: set up '
@@ -92,6 +92,12 @@ def parser() -> argparse.ArgumentParser:
                             'sooner; the tests after it are not run')
     parse.add_argument('--no-sandbox', action='store_true',
                        help='grade without the bubblewrap sandbox')
+    parse.add_argument('--python37', metavar='PATH', type=interpreter,
+                       default='',
+                       help="the Python 3.7 that imports each task module "
+                            "too, as the exercise's checker would (default: "
+                            "the newest under pyenv, or python3.7 on PATH; "
+                            "'none' for none)")
     return parse
 
 
@@ -169,13 +175,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             len(folders)))
     options = engine.Options(args.task or (), args.test_timeout,
                              args.folder_timeout, not args.no_sandbox,
-                             not args.no_advice, exitfirst=args.exitfirst)
+                             not args.no_advice, exitfirst=args.exitfirst,
+                             py37=args.python37)
     if options.bwrap is None:
         print('warning: grading without a sandbox: {}'.format(
             options.why_unsandboxed), file=sys.stderr)
     elif options.missing:
         print('warning: the sandbox lacks {}'.format(
             '; '.join(options.missing)), file=sys.stderr)
+    if options.python37 is None and args.python37 == '' and \
+            sys.version_info[:2] != (3, 7):
+        print('note: no Python 3.7 found to import the task modules with '
+              '(--python37 PATH gives one); vermin judges 3.7 alone',
+              file=sys.stderr)
     check = cohort.CopyCheck(folders) \
         if len(folders) >= cohort.MIN_FOLDERS else None  # beside the grading
     progress = Progress(len(folders))
@@ -247,7 +259,8 @@ def write_reports(args: argparse.Namespace,
     sandboxed = options.bwrap is not None
     if args.report_json:
         report.write_json(args.report_json, {
-            'missing_protections': options.missing, 'folders': [
+            'missing_protections': options.missing,
+            'python37': options.python37, 'folders': [
                 report.folder_json(folder, tasks, result.problem, sandboxed,
                                    result.seconds)
                 for result, (folder, tasks) in zip(results, verdicts)],

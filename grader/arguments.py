@@ -1,6 +1,8 @@
 """Argument types for the command lines here: argparse turns a bad value
 into a one-line usage error naming the option."""
 import argparse
+import shutil
+from typing import Optional
 
 
 def positive(text: str) -> float:
@@ -35,3 +37,13 @@ def fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError('{} is not from 0 to 1'.format(text))
     return value
+
+
+def interpreter(text: str) -> Optional[str]:
+    """Return a --python37 value: a program that runs, or None for 'none'."""
+    if text == 'none':
+        return None
+    found = shutil.which(text)
+    if found is None:
+        raise argparse.ArgumentTypeError('no program {!r}'.format(text))
+    return found

@@ -48,7 +48,7 @@ import pytest
 from _pytest.reports import TestReport
 
 from grader import (ROOT, STOPPED, Plan, cut, exit_code, fakes, limits,
-                    one_line)
+                    one_line, python37, undumpable)
 from grader.solution import SOLUTION, Solution
 
 HANGS_BEFORE_GIVING_UP = 1  # a hang fails the task; more would only cost time
@@ -446,6 +446,8 @@ class Supervisor:
         self.traces = bool(job.get('traces'))
         self.sandboxed = bool(job['sandboxed'])
         self.scratch = str(job.get('scratch', ''))
+        self.importer = python37.Importer(str(job['python37']), str(ROOT)) \
+            if job.get('python37') else None
         self.gates: Dict[int, Gate] = {}
         self.said = time.monotonic()
 
@@ -496,8 +498,14 @@ class Supervisor:
         watch = Watch(session.config)
         for line in self.inp:  # a folder a line, until the engine stops
             folder, plan = Plan.read(line.decode('utf-8'))
-            session.config.stash[SOLUTION] = Solution(Path(folder))
+            solution = Solution(Path(folder))
+            session.config.stash[SOLUTION] = solution
             self._send('F ' + json.dumps(folder))
+            if self.importer is not None:  # before the task processes fork
+                solution.python37 = self.importer.check(folder, {
+                    taskno: solution.name(taskno) for taskno in groups
+                    if plan.tasks is None or taskno in plan.tasks},
+                    self.timeout)
             children = self._start_tasks(plan.apply(groups, is_extra), watch,
                                          plan.exitfirst)
             self._relay(children)
@@ -542,9 +550,11 @@ class Supervisor:
         write.
 
         In the sandbox (a PID namespace of its own, where bwrap's init is
-        process 1 and this one process 2) it signals every other process
-        there, reaps the ones that became its own children (a process made
-        with CLONE_PARENT is), and waits until none is left; then it
+        process 1 and this one process 2) it kills every other process
+        there but the Python 3.7 importer (again and again, so that what
+        one forked meanwhile dies too), reaps the ones that became its own
+        children (a process made with CLONE_PARENT is), until none is
+        left; then it
         empties /tmp (HOME and TMPDIR), /dev/shm and the scratch folder,
         and removes the System V IPC objects of its IPC namespace, so the
         next folder starts clean. Anywhere else signalling every process
@@ -554,14 +564,11 @@ class Supervisor:
         """
         caged = self.sandboxed and os.getpid() == 2
         if caged:  # in bwrap's PID namespace
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except OSError:
-                pass
+            keep = {1, os.getpid()} | (
+                {self.importer.pid} if self.importer and self.importer.pid
+                else set())
             deadline = time.monotonic() + 2
-            while time.monotonic() < deadline and (reap() or any(
-                    name.isdigit() and int(name) not in (1, os.getpid())
-                    for name in os.listdir('/proc'))):
+            while time.monotonic() < deadline and (reap() or kill_all(keep)):
                 self._alive()
                 time.sleep(0.002)
             for folder in ('/tmp', '/dev/shm'):
@@ -740,6 +747,21 @@ class Gate:
             pass
 
 
+def kill_all(keep: Set[int]) -> bool:
+    """Kill every process this one can see but those in keep (in the
+    cage: all of the folder's, each time round until none is left); tell
+    whether there was any."""
+    found = False
+    for name in os.listdir('/proc'):
+        if name.isdigit() and int(name) not in keep:
+            found = True
+            try:
+                os.kill(int(name), signal.SIGKILL)
+            except OSError:
+                pass
+    return found
+
+
 def reap() -> bool:
     """Reap every child of this process that has ended; tell if any had."""
     reaped = False
@@ -897,7 +919,7 @@ def main() -> None:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     limit_resources()
-    undumpable()
+    undumpable()  # its task processes run the folder's code
     sys.dont_write_bytecode = True
     ACTIVE = True
     args = ['-c', str(ROOT / 'setup.cfg'), '--rootdir', str(ROOT), '-q',
@@ -919,13 +941,3 @@ def main() -> None:
     code = pytest.main(args, plugins=[supervisor])
     sys.stdout.flush()
     os._exit(0 if code in (0, 1) else int(code))
-
-
-def undumpable() -> None:
-    """Forbid other processes of the same user to ptrace this one (Linux)."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
-    except (OSError, AttributeError):
-        pass

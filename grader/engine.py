@@ -26,7 +26,7 @@ import time
 from typing import (Any, Callable, Dict, Iterator, List, Mapping, Optional,
                     Sequence, Tuple)
 
-from grader import ROOT, Plan, bounded, limits, sandbox
+from grader import ROOT, Plan, bounded, limits, python37, sandbox
 
 TAMPERED = "the folder's code tampered with the grader ({})"
 
@@ -50,13 +50,17 @@ class Options:
     def __init__(self, tasks: Sequence[int] = (), timeout: float = 2.0,
                  folder_timeout: float = 60.0, use_sandbox: bool = True,
                  advice: bool = True, traces: bool = False,
-                 exitfirst: bool = False) -> None:
+                 exitfirst: bool = False,
+                 py37: Optional[str] = '') -> None:
         """Keep the options; a sandbox is used if asked for and possible.
 
         traces asks for the traceback of each failure (the pytest way in
         shows them with -v or --tb); without, each has its reason only.
         advice and exitfirst make the plan of every folder (see Plan).
+        py37 is the Python 3.7 that imports each task module too (see
+        grader.python37): '' finds one, None uses none.
         """
+        self.python37 = python37.find() if py37 == '' else py37
         self.tasks = list(tasks)
         self.traces = traces
         self.exitfirst = exitfirst
@@ -244,7 +248,9 @@ class Worker:
             self.process = sandbox.start(
                 self.options.bwrap, argv, self.scratch,
                 self.caps.prefix() if self.caps else (),
-                self.caps.bind() if self.caps else ())
+                self.caps.bind() if self.caps else (),
+                [python37.install_folder(self.options.python37)]
+                if self.options.python37 else [])
         else:
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -254,6 +260,7 @@ class Worker:
                                 'timeout': self.options.timeout,
                                 'traces': self.options.traces,
                                 'sandboxed': bool(self.options.bwrap),
+                                'python37': self.options.python37,
                                 'scratch': self.scratch}))
 
     def _write(self, line: str) -> bool:

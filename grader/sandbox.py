@@ -149,9 +149,10 @@ def _dirs(path: str, made: Set[str]) -> List[str]:
 
 
 def wrap(bwrap: str, argv: List[str], scratch: str,
-         seccomp_fd: Optional[int] = None,
-         extra: Sequence[str] = ()) -> List[str]:
-    """Return argv run by bwrap in the cage, with scratch its rw folder.
+         seccomp_fd: Optional[int] = None, extra: Sequence[str] = (),
+         pythons: Sequence[str] = ()) -> List[str]:
+    """Return argv run by bwrap in the cage, with scratch its rw folder;
+    pythons are the folders of more interpreters to show it (read-only).
 
     The environment is cleared and set anew, so nothing of the user's
     (tokens, proxies) reaches the folder's code.
@@ -168,7 +169,12 @@ def wrap(bwrap: str, argv: List[str], scratch: str,
             options += ['--symlink', os.readlink(path), path]
         elif os.path.isdir(path):
             options += ['--ro-bind', path, path]
-    for path in python_paths():
+    shown = python_paths()
+    for path in map(os.path.realpath, pythons):
+        if not any(path == other or path.startswith(other + '/')
+                   for other in shown):
+            shown.append(path)
+    for path in shown:
         if not path.startswith('/usr/'):
             options += _dirs(path, made) + ['--ro-bind', path, path]
     grader, tests = str(ROOT / 'grader'), str(ROOT / 'tests')
@@ -200,8 +206,8 @@ def wrap(bwrap: str, argv: List[str], scratch: str,
 
 
 def start(bwrap: str, argv: List[str], scratch: str,
-          prefix: Sequence[str] = (),
-          extra: Sequence[str] = ()) -> 'subprocess.Popen[bytes]':
+          prefix: Sequence[str] = (), extra: Sequence[str] = (),
+          pythons: Sequence[str] = ()) -> 'subprocess.Popen[bytes]':
     """Start argv in the cage, its pipes to the caller; see wrap.
 
     prefix comes before bwrap and extra are more bwrap options (limits.Caps
@@ -221,7 +227,7 @@ def start(bwrap: str, argv: List[str], scratch: str,
     try:
         return subprocess.Popen(
             list(prefix) + wrap(bwrap, argv, scratch,
-                                fds[0] if fds else None, extra),
+                                fds[0] if fds else None, extra, pythons),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, cwd=scratch, start_new_session=True,
             pass_fds=fds)

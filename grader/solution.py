@@ -103,6 +103,8 @@ class Solution:
             not underscore.exists() else '_'
         self._modules: Dict[int, ModuleType] = {}
         self._errors: Dict[int, str] = {}
+        self.python37: Optional[Dict[int, Optional[str]]] = None  # what
+        # importing each task module with Python 3.7 raised (see python37)
 
     def name(self, taskno: int) -> str:
         """Return the module name of task taskno in this folder."""

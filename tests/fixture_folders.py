@@ -346,8 +346,14 @@ MISTAKES = {
         verdict(t4=('would fail on Python 3.7', 'could not be imported'))),
     'asyncio_generic': Mistake(
         [('3-tasks.py', '-> asyncio.Task:', '-> asyncio.Task[float]:')],
-        verdict(t3=("would fail on Python 3.7, the exercise's interpreter: "
-                    'asyncio.Task[...] at line 8 (needs Python 3.9)',
+        verdict(t3=('asyncio.Task[...] at line 8 (needs Python 3.9)',
+                    'could not be imported'),
+                t4=None if sys.version_info >= (3, 9) else '')),
+    'aliased_generic': Mistake(  # only an import by Python 3.7 sees it
+        [('3-tasks.py', 'wait_random = ',
+          'Job = asyncio.Task\nwait_random = '),
+         ('3-tasks.py', '-> asyncio.Task:', '-> Job[float]:')],
+        verdict(t3=('importing it with Python 3.7 raises TypeError',
                     'could not be imported'),
                 t4=None if sys.version_info >= (3, 9) else '')),
     'task_generic_imported': Mistake(  # from asyncio import Task: 3.9
