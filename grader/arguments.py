@@ -40,9 +40,10 @@ def fraction(text: str) -> float:
 
 
 def interpreter(text: str) -> Optional[str]:
-    """Return a --python37 value: a program that runs, or None for 'none'."""
-    if text == 'none':
-        return None
+    """Return a --python37 value: a program on PATH (or a path to one),
+    None for 'none', or '' (find one) for the default, ''."""
+    if text in ('none', ''):
+        return None if text else text
     found = shutil.which(text)
     if found is None:
         raise argparse.ArgumentTypeError('no program {!r}'.format(text))

@@ -291,9 +291,11 @@ def test_the_json_report_gets_the_mistakes_and_the_copies(
     args = argparse.Namespace(report_json=str(tmp_path / 'r.json'),
                               report_csv=None, report_html=None,
                               results_json=None, copy_threshold=0.7)
-    options: Any = SimpleNamespace(bwrap=None, missing=[])
+    options: Any = SimpleNamespace(bwrap=None, missing=[],
+                                   python37='/usr/bin/python3.7')
     cli.write_reports(args, results, verdicts, options, summary)
     written = json.loads((tmp_path / 'r.json').read_text(encoding='utf-8'))
+    assert written['python37'] == '/usr/bin/python3.7'
     assert list(written)[-2:] == ['common_mistakes', 'copies']
     assert written['common_mistakes'][0]['tasks'] == {'1': 6, '4': 1}
     assert written['common_mistakes'][0]['folders'][0] == '/cohort/ada'

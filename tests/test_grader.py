@@ -21,6 +21,7 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import sysconfig
 import time
@@ -34,8 +35,9 @@ from background import Command, Finished, command
 from conftest import ROOT
 from fixture_folders import (ADVICE, ATTACKS, FIXTURES, HANGS, IN_TURN,
                              MISTAKES, STYLES, Verdict, build)
-from grader import (STOPPED, __main__ as cli, bounded, child, discover,
-                    engine, inert, pytest_route, report, sandbox)
+from grader import (STOPPED, __main__ as cli, arguments, bounded, child,
+                    discover, engine, inert, pytest_route, python37, report,
+                    sandbox)
 
 SANDBOX = sandbox.find()[0] is not None
 if not SANDBOX and os.environ.get('GRADER_REQUIRE_SANDBOX'):
@@ -482,6 +484,21 @@ def test_a_process_deaf_to_its_timer_is_seen() -> None:
     assert not child.deaf_to_timer(os.getpid())
 
 
+def test_python_3_7_is_found_unless_it_grades() -> None:
+    """Under pyenv or on PATH; never when the grading Python is 3.7,
+    whose own imports judge then. --python37 none asks for none."""
+    found = python37.find()
+    if sys.version_info[:2] == (3, 7):
+        assert found is None
+    elif found is not None:
+        assert os.access(found, os.X_OK) and subprocess.run(
+            [found, '-c', 'import sys; print(sys.version_info[:2])'],
+            stdout=subprocess.PIPE, check=True).stdout == b'(3, 7)\n'
+    assert python37.install_folder(sys.executable) == os.path.dirname(
+        os.path.dirname(os.path.realpath(sys.executable)))
+    assert arguments.interpreter('none') is None
+
+
 def test_discovery(tmp_path: Path) -> None:
     """Both namings, nested up to four levels below a path given, not
     inside a found folder, and not deeper."""
@@ -504,6 +521,8 @@ def test_discovery(tmp_path: Path) -> None:
     (['nowhere'], 'nowhere: no such folder'),
     (['EMPTY'], 'no folder with 0-basic_async_syntax.py'),
     (['--jobs', '0'], 'argument --jobs/-j: 0 is below 1'),
+    (['--python37', 'no-such-python3.7'],
+     "argument --python37: no program 'no-such-python3.7'"),
 ])
 def test_usage_errors_exit_4(tmp_path: Path, args: List[str], message: str,
                              capsys: pytest.CaptureFixture[str]) -> None:
