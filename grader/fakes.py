@@ -28,8 +28,8 @@ import time
 import timeit
 import traceback
 import warnings
-from typing import (Any, Callable, Iterable, Iterator, List, Optional,
-                    Sequence, Set, Tuple)
+from typing import (Any, Callable, Dict, Iterable, Iterator, List,
+                    Optional, Sequence, Set, Tuple)
 
 from grader import exit_code
 
@@ -103,6 +103,8 @@ class FakeTime:
         self.skew = 0.0
         self.woke: List[float] = []  # the waits' delays, in the order they
         # finished
+        self._due: Dict[Tuple[Any, float],
+                        Tuple[asyncio.Handle, List[Sleeper]]] = {}
         self._rng = random.Random(seed)
 
     async def sleep(self, delay: float, result: Any = None) -> Any:
@@ -132,34 +134,54 @@ class FakeTime:
         sleeper = Sleeper(index, delay, deadline, loop.create_future())
         self.pending.append(sleeper)
         self.max_in_flight = max(self.max_in_flight, len(self.pending))
-        timer = None
         if self.order != 'hold':
-            timer = self._wake_at(loop, sleeper)
+            self._wake_at(loop, sleeper)
         try:
             await sleeper.future
         finally:
-            if timer is not None:
-                timer.cancel()
-            self.pending.remove(sleeper)
+            self._forget(loop, sleeper)
         self.woke.append(delay)
         return self._result(index, result)
 
     def _wake_at(self, loop: asyncio.AbstractEventLoop,
-                 sleeper: Sleeper) -> asyncio.Handle:
+                 sleeper: Sleeper) -> None:
         """Schedule a sleeper's wake-up at its deadline.
 
-        On a loop of another kind (one the code built itself, whose time
-        is not this clock) the sleeper wakes at once, the clock moved to
-        its deadline.
+        Sleepers due at the same time share one timer, which wakes them
+        in the order they slept: a thousand waits of ten delays cost ten
+        timers. On a loop of another kind (one the code built itself,
+        whose time is not this clock) the sleeper wakes at once, the
+        clock moved to its deadline.
         """
-        def wake() -> None:
-            """Move the clock to the deadline, and wake the sleeper."""
-            self.now = max(self.now, sleeper.deadline)
+        key = (loop, sleeper.deadline)
+        due = self._due.get(key)
+        if due is not None:
+            due[1].append(sleeper)
+            return
+        timer: asyncio.Handle = loop.call_at(
+            sleeper.deadline, self._wake, key) if isinstance(
+                loop, VirtualClockLoop) else loop.call_soon(self._wake, key)
+        self._due[key] = (timer, [sleeper])
+
+    def _wake(self, key: Tuple[Any, float]) -> None:
+        """Move the clock to a deadline, and wake the sleepers due then."""
+        _, sleepers = self._due.pop(key)
+        self.now = max(self.now, key[1])
+        for sleeper in sleepers:
             if not sleeper.future.done():
                 sleeper.future.set_result(None)
-        if isinstance(loop, VirtualClockLoop):
-            return loop.call_at(sleeper.deadline, wake)
-        return loop.call_soon(wake)
+
+    def _forget(self, loop: asyncio.AbstractEventLoop,
+                sleeper: Sleeper) -> None:
+        """Drop a sleeper that woke or was cancelled (and its timer, if
+        no other sleeper shares it)."""
+        self.pending.remove(sleeper)
+        due = self._due.get((loop, sleeper.deadline))
+        if due is not None and sleeper in due[1]:
+            due[1].remove(sleeper)
+            if not due[1]:
+                due[0].cancel()
+                del self._due[(loop, sleeper.deadline)]
 
     def _result(self, index: int, result: Any) -> Any:
         """Return what sleep number index returns, or raise if the test
