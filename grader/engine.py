@@ -532,18 +532,28 @@ def grade_folder(folder: str, options: Options) -> FolderResult:
 
 def grade(folders: Sequence[str], options: Options, jobs: int = 1,
           done: Optional[Callable[[FolderResult], None]] = None,
-          plans: Optional[Mapping[str, Plan]] = None) -> List[FolderResult]:
+          plans: Optional[Mapping[str, Plan]] = None,
+          in_turn: Sequence[str] = ()) -> List[FolderResult]:
     """Grade folders with jobs workers at once; return results in order.
 
     done, if given, is called with each result as soon as it is known
     (the progress bar uses it). plans may narrow what is graded in some
     folders (the suite's fixture cohort uses it to grade each broken
-    folder on the tasks its mistake is about).
+    folder on the tasks its mistake is about). The folders in_turn (of
+    folders) are graded by one worker, one after the other, in their
+    order there, first (the suite checks that one folder finds nothing
+    another left).
     """
     default = options.plan()
-    waiting: 'queue.Queue[Tuple[int, str]]' = queue.Queue()
+    waiting: 'queue.Queue[List[Tuple[int, str]]]' = queue.Queue()
+    turn = [(index, folder) for index, folder in enumerate(folders)
+            if folder in in_turn]
+    turn.sort(key=lambda pair: list(in_turn).index(pair[1]))
+    if turn:
+        waiting.put(turn)
     for index, folder in enumerate(folders):
-        waiting.put((index, folder))
+        if folder not in in_turn:
+            waiting.put([(index, folder)])
     results: Dict[int, FolderResult] = {}
 
     def work() -> None:
@@ -552,13 +562,14 @@ def grade(folders: Sequence[str], options: Options, jobs: int = 1,
         try:
             while True:
                 try:
-                    index, folder = waiting.get_nowait()
+                    group = waiting.get_nowait()
                 except queue.Empty:
                     return
-                results[index] = worker.grade(
-                    folder, (plans or {}).get(folder, default))
-                if done is not None:
-                    done(results[index])
+                for index, folder in group:
+                    results[index] = worker.grade(
+                        folder, (plans or {}).get(folder, default))
+                    if done is not None:
+                        done(results[index])
         finally:
             worker.stop()
 

@@ -2,7 +2,8 @@
 
 `python3 grade_plans.py JOB REPORT`: JOB is a JSON file, {"jobs": N,
 "timeout": S, "folders": {PATH: {"tasks": [N, ...], "advice": BOOL,
-"exitfirst": BOOL}}} (see grader.Plan);
+"exitfirst": BOOL}}, "in_turn": [PATH, ...]} (see grader.Plan, and
+engine.grade for in_turn);
 REPORT gets {"folders": [...]} in the shape of `python3 -m grader
 --report-json`, in JOB's order, and each folder's "ended" (time.time()
 when its grading ended). `python3 -m grader` grades every folder alike;
@@ -35,7 +36,7 @@ def main(argv: List[str]) -> int:
         """Note when a folder's grading ended."""
         ended[result.folder] = time.time()
     results = engine.grade(list(plans), options, int(job['jobs']), done,
-                           plans)
+                           plans, job.get('in_turn', []))
     folders = []
     for result in results:
         entry = report.folder_json(result.folder, tasks_of(result),

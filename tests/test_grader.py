@@ -76,17 +76,24 @@ def planned(scratch: Path, names: List[str], timeout: float,
             jobs: int = 2) -> Command:
     """Return the command that grades copies of the folders named, each on
     the tasks of its verdict (with advice where ADVICE says), each task
-    up to its first failure (-x), which decides its verdict and reason."""
+    up to its first failure (-x), which decides its verdict and reason;
+    the IN_TURN ones by one worker, in turn, first."""
     folders: Dict[str, Any] = {}
+    in_turn: Dict[str, str] = {}
     for name in names:
         where = scratch / ('again' if name.startswith('again/') else 'cohort')
         base = name.split('/')[-1]
-        folders[str(build(base, where))] = {
+        folder = str(build(base, where))
+        folders[folder] = {
             'tasks': sorted(EXPECTED[base]), 'advice': base in ADVICE,
             'exitfirst': True}
+        if name in IN_TURN:
+            in_turn[name] = folder
     job = scratch / 'job.json'
     job.write_text(json.dumps({'jobs': jobs, 'timeout': timeout,
                                'folders': folders,
+                               'in_turn': [in_turn[name] for name in IN_TURN
+                                           if name in in_turn],
                                'home': str(canaries(scratch))}),
                    encoding='utf-8')
     return ([str(ROOT / 'tests' / 'grade_plans.py'), str(job),
@@ -104,11 +111,13 @@ def reports(done: Finished) -> Dict[str, Dict[str, Any]]:
 
 @command
 def cohort(scratch: Path) -> Command:
-    """Every fixture folder that does not hang, graded once (AGAIN twice)."""
-    names = sorted(name for name in EXPECTED
-                   if name not in HANGS + IN_TURN)
+    """Every fixture folder that does not hang, graded once (AGAIN twice),
+    the IN_TURN ones first in one worker. Leaving traces (100 zombies, a
+    detached process, files) makes an import that takes seconds on a busy
+    machine; no folder here hangs, so a long time limit costs nothing."""
+    names = sorted(name for name in EXPECTED if name not in HANGS)
     names.sort(key=lambda name: name != FIRST)
-    return planned(scratch, names + ['again/' + name for name in AGAIN], 2)
+    return planned(scratch, names + ['again/' + name for name in AGAIN], 6)
 
 
 @command
@@ -119,21 +128,10 @@ def hangs(scratch: Path) -> Command:
                    0.5, jobs=1)
 
 
-@command
-def in_turn(scratch: Path) -> Command:
-    """In one worker, a folder that leaves traces, then one that looks
-    for them. Leaving them (100 zombies, a detached process, files) makes
-    an import that takes seconds on a busy machine; neither folder hangs,
-    so a long time limit costs nothing."""
-    return planned(scratch, [name for name in IN_TURN if name in EXPECTED],
-                   6, jobs=1)
-
-
 @pytest.fixture(scope='module')
-def graded(cohort: Finished, hangs: Finished,
-           in_turn: Finished) -> Dict[str, Dict[str, Any]]:
+def graded(cohort: Finished, hangs: Finished) -> Dict[str, Dict[str, Any]]:
     """Every fixture folder's report, by name (again/name for a copy)."""
-    return dict(reports(cohort), **reports(hangs), **reports(in_turn))
+    return dict(reports(cohort), **reports(hangs))
 
 
 pytestmark = pytest.mark.grader
@@ -204,7 +202,7 @@ def test_hostile_folders_leave_no_trace(
     was started (it waits 1.5 s, then rewrites report files)."""
     time.sleep(max(0.0, graded[FIRST]['ended'] + 2.5 - time.time()))
     assert reports(cohort) == {name: entry for name, entry in graded.items()
-                               if name not in HANGS + IN_TURN}
+                               if name not in HANGS}
     paths = sysconfig.get_paths()
     stdlib = os.path.dirname(os.__file__)
     left = traces('HOSTILE_WAS_HERE', [ROOT, cohort.scratch], sys.path + [
@@ -219,12 +217,12 @@ def test_hostile_folders_leave_no_trace(
 @pytest.mark.skipif(not SANDBOX, reason='hostile folders need the sandbox')
 def test_the_cage_shows_nothing_of_the_host(
         graded: Dict[str, Dict[str, Any]], cohort: Finished,
-        hangs: Finished, in_turn: Finished) -> None:
+        hangs: Finished) -> None:
     """No secret of the home or the host's temp folder, no connection to
     a host socket, no other folder and no trace of an earlier folder
     reached a folder (each would fail its task 0 with what it found, see
     test_verdict_per_task); and nothing found reached any output."""
-    for done in (cohort, hangs, in_turn):
+    for done in (cohort, hangs):
         assert CANARY not in done.output and CANARY not in (
             done.scratch / 'report.json').read_text(encoding='utf-8')
     for listener in LISTENERS:
@@ -482,6 +480,35 @@ def test_a_process_deaf_to_its_timer_is_seen() -> None:
     finally:
         signal.signal(signal.SIGALRM, before)
     assert not child.deaf_to_timer(os.getpid())
+
+
+def test_folders_in_turn_go_to_one_worker_first(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """engine.grade(..., in_turn=...) hands those folders to one worker,
+    in that order, before any other; results stay in the folders' order."""
+    seen: List[Any] = []
+
+    class Stub:
+        """A worker that grades nothing, and notes what it was given."""
+
+        def __init__(self, options: engine.Options) -> None:
+            self.who = object()
+
+        def grade(self, folder: str, plan: Any) -> engine.FolderResult:
+            seen.append((self.who, folder))
+            return engine.FolderResult(folder)
+
+        def stop(self) -> None:
+            pass
+    monkeypatch.setattr(engine, 'Worker', Stub)
+    options = engine.Options(use_sandbox=False, py37=None)
+    results = engine.grade(['a', 'b', 'c', 'd'], options, 2,
+                           in_turn=['c', 'a'])
+    assert [result.folder for result in results] == ['a', 'b', 'c', 'd']
+    who = dict((folder, worker) for worker, folder in seen)
+    assert who['c'] is who['a'] and [
+        folder for worker, folder in seen if worker is who['c']][:2] == [
+            'c', 'a']
 
 
 def test_python_3_7_is_found_unless_it_grades() -> None:
