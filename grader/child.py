@@ -505,7 +505,8 @@ class Supervisor:
                 solution.python37 = self.importer.check(folder, {
                     taskno: solution.name(taskno) for taskno in groups
                     if plan.tasks is None or taskno in plan.tasks},
-                    self.timeout)
+                    min(self.timeout, 1.0))  # on a virtual clock: ample
+                self._end_strays()  # what the folder's code started there
             children = self._start_tasks(plan.apply(groups, is_extra), watch,
                                          plan.exitfirst)
             self._relay(children)
@@ -545,16 +546,30 @@ class Supervisor:
             self.gates[taskno] = Gate(token_out)
         return children
 
+    def _end_strays(self) -> bool:
+        """In the cage, kill every process but bwrap's init, this one and
+        the Python 3.7 importer, again and again (so that what one forked
+        meanwhile dies too), and reap the ones that became this one's
+        children (a process made with CLONE_PARENT is), until none is left
+        or two seconds have passed. Tell whether this runs in the cage."""
+        if not (self.sandboxed and os.getpid() == 2):
+            return False
+        keep = {1, os.getpid()} | (
+            {self.importer.pid} if self.importer and self.importer.pid
+            else set())
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline and (reap() or kill_all(keep)):
+            self._alive()
+            time.sleep(0.002)
+        return True
+
     def _clean_up(self, pids: List[int]) -> None:
         """End every process the folder's code left; empty what it could
         write.
 
         In the sandbox (a PID namespace of its own, where bwrap's init is
-        process 1 and this one process 2) it kills every other process
-        there but the Python 3.7 importer (again and again, so that what
-        one forked meanwhile dies too), reaps the ones that became its own
-        children (a process made with CLONE_PARENT is), until none is
-        left; then it
+        process 1 and this one process 2) it ends every other process
+        there but the Python 3.7 importer (see _end_strays); then it
         empties /tmp (HOME and TMPDIR), /dev/shm and the scratch folder,
         and removes the System V IPC objects of its IPC namespace, so the
         next folder starts clean. Anywhere else signalling every process
@@ -562,15 +577,7 @@ class Supervisor:
         instead, which a process that made a session of its own has left,
         and it empties only the engine's scratch folder.
         """
-        caged = self.sandboxed and os.getpid() == 2
-        if caged:  # in bwrap's PID namespace
-            keep = {1, os.getpid()} | (
-                {self.importer.pid} if self.importer and self.importer.pid
-                else set())
-            deadline = time.monotonic() + 2
-            while time.monotonic() < deadline and (reap() or kill_all(keep)):
-                self._alive()
-                time.sleep(0.002)
+        if self._end_strays():  # in bwrap's PID namespace
             for folder in ('/tmp', '/dev/shm'):
                 empty(folder)
             remove_ipc()

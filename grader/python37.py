@@ -12,11 +12,15 @@ supervisor starts one Importer inside its cage: a 3.7 process running
 serve() from this file, which has imported asyncio once and then forks a
 copy per folder; the copy imports the folder's task modules on a virtual
 clock (so a loop left at a module's top level takes no real time), its
-output thrown away, and writes one JSON line: for each task, None or the
-error its own file raised. The copy runs the folder's code, as a task
-process does, in the same cage; like a task process, code that studies
-the grader could write that line itself, and so mislead only its own
-folder's 3.7 verdict.
+output thrown away, calls each task's function once, as its main file
+would, and writes one JSON line: for each task, the error its own file
+raised on import, and the call that ran without error. So a test that
+fails on a newer grading interpreter, with an error raised inside the
+standard library, can say whether 3.7 runs the code (asyncio.wait over
+bare coroutines is fine on 3.7, and an error on 3.11). The copy runs the
+folder's code, as a task process does, in the same cage; like a task
+process, code that studies the grader could write that line itself, and
+so mislead only its own folder's 3.7 verdict.
 
 This file must run on Python 3.7: no syntax or library newer than that.
 """
@@ -30,9 +34,9 @@ import subprocess
 import sys
 import time
 import traceback
-from typing import IO, Any, Dict, Optional
+from typing import IO, Any, Dict, NamedTuple, Optional
 
-from grader import undumpable
+from grader import TASK_FUNCTIONS, undumpable
 
 
 def find() -> Optional[str]:
@@ -57,6 +61,15 @@ def install_folder(python: str) -> str:
     """Return the folder an interpreter is installed in (its prefix), to
     be bound in the cage: the parent of the folder of its real file."""
     return os.path.dirname(os.path.dirname(os.path.realpath(python)))
+
+
+class Verdict(NamedTuple):
+    """What Python 3.7 said of one task: the error its own file raised
+    when imported (None if none), and the call of its function that ran
+    without error (None if none did)."""
+
+    error: Optional[str]
+    ran: Optional[str]
 
 
 class Importer:
@@ -86,10 +99,10 @@ class Importer:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
     def check(self, folder: str, modules: Dict[int, str], limit: float
-              ) -> Optional[Dict[int, Optional[str]]]:
-        """Import the modules (by task) from folder with 3.7, within
-        limit seconds; return each task's error (None if it imported), or
-        None for all if 3.7 could not say."""
+              ) -> Optional[Dict[int, 'Verdict']]:
+        """Import the modules (by task) from folder with 3.7, and call
+        each task's function once, within limit seconds; return what 3.7
+        said of each task, or None if it could not say."""
         try:
             self._start()
             assert self.process is not None
@@ -103,8 +116,10 @@ class Importer:
             if not select.select([stdout], [], [], limit + 5)[0]:
                 raise OSError('Python 3.7 did not answer')
             answer = json.loads(stdout.readline().decode('utf-8'))
-            return {int(taskno): None if error is None else str(error)
-                    for taskno, error in answer.items()}
+            return {int(taskno): Verdict(
+                None if said['error'] is None else str(said['error']),
+                None if said['ran'] is None else str(said['ran']))
+                for taskno, said in answer.items()}
         except (OSError, ValueError, AttributeError, AssertionError):
             self.close()
             return None
@@ -144,20 +159,53 @@ def describe(error: BaseException) -> str:
         '' if line is None else ' (line {})'.format(line))
 
 
+CALLS = {0: (1,), 1: (3, 1), 2: (3, 1), 3: (1,), 4: (3, 1)}  # the
+# arguments each task's function is called with once, on the virtual clock
+
+
+def call_once(taskno: int, module: Any) -> str:
+    """Call task taskno's function as its main file would (awaiting what
+    it returns, on an event loop of its own where it needs one); return
+    the call, as text, if it raised nothing."""
+    import asyncio
+    name = TASK_FUNCTIONS[taskno]
+    function = getattr(module, name)
+    args = CALLS[taskno]
+    if taskno == 2:
+        function(*args)
+    else:
+        async def run() -> None:
+            """Await what the function returns (a Task, for task 3)."""
+            await function(*args)
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(run())
+        finally:
+            loop.close()
+    return '{}({})'.format(name, ', '.join(map(str, args)))
+
+
 def import_all(folder: str, modules: Dict[str, str]) -> Dict[str, Any]:
-    """Import each module from folder; return each task's own error."""
+    """Import each module from folder, and call its function once; return
+    for each task the error its own file raised on import (None if none),
+    and the call made if it ran without error."""
     os.chdir(folder)
     sys.path.insert(0, folder)
-    errors: Dict[str, Any] = {}
+    answers: Dict[str, Any] = {}
     for taskno, name in sorted(modules.items()):
-        errors[taskno] = None
+        answers[taskno] = {'error': None, 'ran': None}
         path = os.path.join(folder, name + '.py')
         try:
-            __import__(name)
+            module = __import__(name)
         except BaseException as error:  # noqa: B902 - the folder's code
             if owner(error, folder) == path:
-                errors[taskno] = describe(error)
-    return errors
+                answers[taskno]['error'] = describe(error)
+            continue
+        try:
+            answers[taskno]['ran'] = call_once(int(taskno), module)
+        except BaseException:  # noqa: B902 - said by the grading run
+            pass
+    return answers
 
 
 def serve(inp: IO[bytes] = sys.stdin.buffer,
@@ -181,6 +229,7 @@ def serve(inp: IO[bytes] = sys.stdin.buffer,
         read, write = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the copy never returns
+            os.setpgid(0, 0)  # what it starts is killed with it
             os.close(read)
             for fd in (0, 1, 2):
                 os.dup2(devnull, fd)
@@ -188,24 +237,26 @@ def serve(inp: IO[bytes] = sys.stdin.buffer,
                 fakes.virtual_clock()
                 answer = json.dumps(import_all(folder, modules))
             except BaseException as error:  # noqa: B902
-                answer = json.dumps({taskno: describe(error)
-                                     for taskno in modules})
+                answer = json.dumps({taskno: {
+                    'error': describe(error), 'ran': None}
+                    for taskno in modules})
             os.write(write, answer.encode('utf-8') + b'\n')
             os._exit(0)
         os.close(write)
         text = read_line(read, limit)
         os.close(read)
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
         reap()
         try:
-            errors = json.loads(text)
+            answers = json.loads(text)
         except ValueError:
-            errors = {taskno: 'it did not finish importing in {:g} s'
-                      .format(limit) for taskno in modules}
-        out.write(json.dumps(errors).encode('utf-8') + b'\n')
+            answers = {taskno: {'error': 'it did not finish in {:g} s'
+                                .format(limit), 'ran': None}
+                       for taskno in modules}
+        out.write(json.dumps(answers).encode('utf-8') + b'\n')
         out.flush()
 
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Set
 import pytest
 
 from grader import (ROOT, TASK_FUNCTIONS, TASK_MODULES, fakes, one_line,
-                    reference)
+                    python37, reference)
 from grader.fakes import rebind
 
 
@@ -103,8 +103,8 @@ class Solution:
             not underscore.exists() else '_'
         self._modules: Dict[int, ModuleType] = {}
         self._errors: Dict[int, str] = {}
-        self.python37: Optional[Dict[int, Optional[str]]] = None  # what
-        # importing each task module with Python 3.7 raised (see python37)
+        self.python37: Optional[Dict[int, python37.Verdict]] = None  # what
+        # Python 3.7 said of each task, when grading found one
 
     def name(self, taskno: int) -> str:
         """Return the module name of task taskno in this folder."""

@@ -228,7 +228,7 @@ def too_few(call: str, delays: List[float], fake: Fakes,
     unfinished = len(fake.time.waits) - len(fake.time.woke)
     if unfinished <= 0:
         return said
-    when = '' if not fake.time.skew else ' (here {})'.format(
+    when = '' if not fake.time.skew else ', as when {}'.format(
         started_apart(fake, max_delay))
     return ('{}: {} of its {} waits had not finished when it returned; a '
             'timeout (asyncio.wait(..., timeout=...), wait_for) gives up on '

@@ -5,7 +5,9 @@ importing them itself, so that the same suite can grade another folder of
 task files. How grading runs (a sandboxed child, a process per task) is
 the grader package's business; see grader/__init__.py.
 """
+import os
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any, Iterator, List
 
@@ -98,9 +100,32 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
         if not isinstance(call.excinfo.value, (AssertionError, SolutionError,
                                                pytest.fail.Exception,
                                                pytest.skip.Exception)):
-            message += raised_in(call.excinfo.tb,
-                                 item.config.stash[SOLUTION].directory)
+            solution = item.config.stash[SOLUTION]
+            message += raised_in(call.excinfo.tb, solution.directory)
+            message += only_here(call.excinfo.tb, solution, item)
         report.user_properties.append(('message', message))
+
+
+STDLIB = sysconfig.get_paths()['stdlib'] + os.sep
+
+
+def only_here(tb: Any, solution: Solution, item: pytest.Item) -> str:
+    """Say so if an error came from the standard library of a grading
+    Python newer than 3.7, and Python 3.7 ran the task's code without
+    error (see grader.python37): it fails here only."""
+    marker = item.get_closest_marker('task')
+    said = (solution.python37 or {}).get(
+        -1 if marker is None else marker.kwargs['taskno'])
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    where = tb.tb_frame.f_code.co_filename
+    if said is None or not said.ran or not where.startswith(STDLIB) or \
+            sys.version_info[:2] == (3, 7):
+        return ''
+    return ("; Python 3.7, the exercise's interpreter, runs {} without "
+            'error: this comes from Python {}.{}, the grading interpreter '
+            '({})'.format(said.ran, sys.version_info[0], sys.version_info[1],
+                          os.path.relpath(where, STDLIB)))
 
 
 def raised_in(tb: Any, directory: Path) -> str:

@@ -224,9 +224,9 @@ def test_would_run_on_python_3_7(solution: Solution, taskno: int) -> None:
     """What a real Python 3.7 raised importing the module (when grading
     found one, see grader.python37) comes first, then what vermin and the
     syntax tree find."""
-    imported = (solution.python37 or {}).get(taskno)
-    problems = ['importing it with Python 3.7 raises ' + imported] \
-        if imported else []
+    said = (solution.python37 or {}).get(taskno)
+    problems = ['importing it with Python 3.7 raises ' + said.error] \
+        if said and said.error else []
     problems += py37_problems(read(solution, taskno))
     assert not problems, (
         "{} would fail on Python 3.7, the exercise's interpreter: {}".format(
