@@ -12,7 +12,6 @@ import ast
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List, Tuple
@@ -360,8 +359,7 @@ def test_the_page_shows_in_a_browser(
     assert done.status == 0, done.output
     facts: Dict[str, Any] = json.loads(done.output.splitlines()[-1])
     if 'skip' in facts:
-        if os.environ.get('GRADER_REQUIRE_BROWSER') and \
-                sys.version_info >= (3, 9):  # selenium is installed there
+        if os.environ.get('GRADER_REQUIRE_BROWSER'):
             pytest.fail('GRADER_REQUIRE_BROWSER is set, but ' + facts['skip'])
         pytest.skip(facts['skip'])
     shot = tmp_path_factory.getbasetemp() / 'report.png'
