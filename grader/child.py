@@ -28,6 +28,7 @@ a task process ended, and `E` when the folder is done.
 import contextlib
 import gc
 import json
+import operator
 import os
 import re
 import resource
@@ -127,9 +128,26 @@ class Watch:
         for name, module in sorted(sys.modules.items()):
             if isinstance(module, ModuleType) and name.startswith(WATCHED):
                 self._watch_namespace(name, vars(module), module)
-        self.own = [slot for slot in self.slots
-                    if slot[0].startswith(OWN)]
+        self.every = self._grouped(self.slots)
+        self.own = self._grouped([slot for slot in self.slots
+                                  if slot[0].startswith(OWN)])
         self.rebase(config)
+
+    @staticmethod
+    def _grouped(slots: List[Tuple[str, Dict[str, Any], str, Any]]
+                 ) -> List[Tuple[str, Dict[str, Any], Tuple[str, ...],
+                                 Tuple[Any, ...]]]:
+        """Group slots by namespace (label, namespace, keys, values), so
+        that changed() compares each namespace's in one pass of C code."""
+        groups: Dict[Tuple[str, int], Tuple[str, Dict[str, Any], List[str],
+                                            List[Any]]] = {}
+        for label, namespace, key, value in slots:
+            group = groups.setdefault((label, id(namespace)),
+                                      (label, namespace, [], []))
+            group[2].append(key)
+            group[3].append(value)
+        return [(label, namespace, tuple(keys), tuple(values))
+                for label, namespace, keys, values in groups.values()]
 
     def _watch_namespace(self, label: str, namespace: Dict[str, Any],
                          module: ModuleType) -> None:
@@ -167,11 +185,16 @@ class Watch:
 
     def changed(self, full: bool = True) -> List[str]:
         """Return the names of what is no longer the same object."""
-        changes = ['{}.{}'.format(label, key) if label != 'sys.modules'
-                   else 'sys.modules[{!r}]'.format(key)
-                   for label, namespace, key, value in
-                   (self.slots if full else self.own)
-                   if namespace.get(key) is not value]
+        changes = []
+        for label, namespace, keys, values in (self.every if full
+                                               else self.own):
+            if not any(map(operator.is_not, map(namespace.get, keys),
+                           values)):
+                continue  # the usual case, found in C at once
+            changes += ['{}.{}'.format(label, key) if label != 'sys.modules'
+                        else 'sys.modules[{!r}]'.format(key)
+                        for key, value in zip(keys, values)
+                        if namespace.get(key) is not value]
         now = self._hooks()
         changes += [name for name, functions in self.hooks.items()
                     if len(now.get(name, ())) != len(functions) or any(

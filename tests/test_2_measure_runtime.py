@@ -139,33 +139,34 @@ async def test_works_inside_a_running_loop(task: ModuleType,
 
 
 @pytest.mark.extra
-@pytest.mark.parametrize('value', [0, -1])
-def test_rejects_n_below_1(task: ModuleType, fake: Fakes,
-                           value: int) -> None:
-    with rejects('measure_time({!r}, 1)'.format(value), ValueError, 'n',
-                 value):
-        measure(task, value, 1)
+def test_rejects_n_below_1(task: ModuleType, fake: Fakes) -> None:
+    """0, then -1: the first one not rejected is the advice."""
+    for value in (0, -1):
+        with rejects('measure_time({!r}, 1)'.format(value), ValueError, 'n',
+                     value):
+            measure(task, value, 1)
 
 
 @pytest.mark.extra
-@pytest.mark.parametrize('value, error',
-                         [row for row in BAD_N if row[1] is TypeError])
-def test_rejects_an_n_of_the_wrong_type(task: ModuleType, fake: Fakes,
-                                        value: object, error: type) -> None:
-    with rejects('measure_time({!r}, 1)'.format(value), error, 'n', value):
-        measure(task, value, 1)
+def test_rejects_an_n_of_the_wrong_type(task: ModuleType,
+                                        fake: Fakes) -> None:
+    """Each n of a wrong type in turn (from BAD_N)."""
+    for value, error in [row for row in BAD_N if row[1] is TypeError]:
+        with rejects('measure_time({!r}, 1)'.format(value), error, 'n',
+                     value):
+            measure(task, value, 1)
 
 
 @pytest.mark.extra
-@pytest.mark.parametrize('value, error', BAD_MAX_DELAY)
-def test_rejects_a_bad_max_delay(task: ModuleType, fake: Fakes,
-                                 value: object, error: type) -> None:
-    with rejects('measure_time(3, {!r})'.format(value), error, 'max_delay',
-                 value):
-        measure(task, 3, value)
-    assert fake.time.slept == [], (
-        'measure_time started waits before rejecting max_delay={!r}'
-        .format(value))
+def test_rejects_a_bad_max_delay(task: ModuleType, fake: Fakes) -> None:
+    """Each bad value in turn (BAD_MAX_DELAY)."""
+    for value, error in BAD_MAX_DELAY:
+        with rejects('measure_time(3, {!r})'.format(value), error,
+                     'max_delay', value):
+            measure(task, 3, value)
+        assert fake.time.slept == [], (
+            'measure_time started waits before rejecting max_delay={!r}'
+            .format(value))
 
 
 @pytest.mark.subprocess
