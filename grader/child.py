@@ -135,19 +135,20 @@ class Watch:
 
     @staticmethod
     def _grouped(slots: List[Tuple[str, Dict[str, Any], str, Any]]
-                 ) -> List[Tuple[str, Dict[str, Any], Tuple[str, ...],
-                                 Tuple[Any, ...]]]:
-        """Group slots by namespace (label, namespace, keys, values), so
-        that changed() compares each namespace's in one pass of C code."""
-        groups: Dict[Tuple[str, int], Tuple[str, Dict[str, Any], List[str],
-                                            List[Any]]] = {}
-        for label, namespace, key, value in slots:
-            group = groups.setdefault((label, id(namespace)),
-                                      (label, namespace, [], []))
-            group[2].append(key)
-            group[3].append(value)
-        return [(label, namespace, tuple(keys), tuple(values))
-                for label, namespace, keys, values in groups.values()]
+                 ) -> Tuple[List[Tuple[str, Dict[str, Any], str, Any]],
+                            Tuple[Any, ...], Tuple[Tuple[Any, ...], ...]]:
+        """Return slots with what changed() compares in one pass of C
+        code: the namespaces that are dicts (a module's) and those that
+        are mapping proxies (a class's), each with its keys and values."""
+        kinds: Dict[type, Tuple[List[Any], List[str], List[Any]]] = {}
+        for _, namespace, key, value in slots:
+            kind = kinds.setdefault(type(namespace), ([], [], []))
+            kind[0].append(namespace)
+            kind[1].append(key)
+            kind[2].append(value)
+        return slots, tuple(kinds), tuple(
+            (tuple(spaces), tuple(keys), tuple(values))
+            for spaces, keys, values in kinds.values())
 
     def _watch_namespace(self, label: str, namespace: Dict[str, Any],
                          module: ModuleType) -> None:
@@ -185,16 +186,14 @@ class Watch:
 
     def changed(self, full: bool = True) -> List[str]:
         """Return the names of what is no longer the same object."""
-        changes = []
-        for label, namespace, keys, values in (self.every if full
-                                               else self.own):
-            if not any(map(operator.is_not, map(namespace.get, keys),
-                           values)):
-                continue  # the usual case, found in C at once
-            changes += ['{}.{}'.format(label, key) if label != 'sys.modules'
-                        else 'sys.modules[{!r}]'.format(key)
-                        for key, value in zip(keys, values)
-                        if namespace.get(key) is not value]
+        slots, kinds, columns = self.every if full else self.own
+        changes: List[str] = []
+        if any(any(map(operator.is_not, map(kind.get, spaces, keys), values))
+               for kind, (spaces, keys, values) in zip(kinds, columns)):
+            changes = ['{}.{}'.format(label, key) if label != 'sys.modules'
+                       else 'sys.modules[{!r}]'.format(key)
+                       for label, namespace, key, value in slots
+                       if namespace.get(key) is not value]
         now = self._hooks()
         changes += [name for name, functions in self.hooks.items()
                     if len(now.get(name, ())) != len(functions) or any(

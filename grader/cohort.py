@@ -135,14 +135,15 @@ SPECIAL_LABELS = {
 }
 # What a failure says when no check of the task could judge the code
 # (grader/solution.py's and engine.py's words; a unit test checks they
-# are still theirs), and when the code hung (child.py's and engine.py's).
+# are still theirs), and when the code hung (child.py's, engine.py's and
+# fakes.py's).
 CANNOT_JUDGE = ('could not be imported', 'file not found',
                 'has a syntax error', 'is not defined in the folder',
                 'does not define', 'did not finish importing',
                 'tampered with the grader', 'the grading child',
                 'ended early')
 HUNG = ('did not finish in time', 'ran past its time', 'which had hung',
-        'an earlier test of this task timed out')
+        'an earlier test of this task timed out', 'would hang forever')
 NAMED = 5  # folders named per group; the rest are counted
 
 

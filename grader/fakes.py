@@ -24,6 +24,7 @@ import selectors
 import signal
 import sys
 import tempfile
+import threading
 import time
 import timeit
 import traceback
@@ -55,6 +56,10 @@ class Sleeper:
         self.delay = delay
         self.deadline = deadline
         self.future = future
+
+
+class NothingToWaitFor(RuntimeError):
+    """Raised by a VirtualClockLoop that nothing could ever wake."""
 
 
 class NeverWakes(RuntimeError):
@@ -297,9 +302,19 @@ class _SkipAheadSelector(selectors.DefaultSelector):
         """Poll without blocking; if nothing is ready, jump the clock to
         the loop's next timer, which the loop then runs.
 
-        With no timer at all (timeout None) it waits for real: only
-        another thread (an executor's) or a signal can wake the loop then.
+        With no timer at all (timeout None) only I/O, another thread (an
+        executor's) or a signal handler can wake the loop, so it waits
+        for real; if there is none of those either, nothing ever will:
+        it raises NothingToWaitFor at once, where a real loop would hang.
         """
+        if timeout is None and len(self.get_map()) <= 1 and \
+                threading.active_count() == 1 and \
+                not getattr(self._loop, '_signal_handlers', None):
+            raise NothingToWaitFor(
+                'the event loop has nothing left to wait for (no timer, '
+                'no I/O, no other thread) while a task still waits, for a '
+                'future or an event that nothing will set: for real it '
+                'would hang forever')
         if timeout is None or timeout <= 0:
             return super().select(timeout)
         ready = super().select(0)

@@ -215,7 +215,8 @@ def serve(inp: IO[bytes] = sys.stdin.buffer,
     asyncio and the fakes are imported once, here; each folder is then
     imported in a forked copy, whose standard streams lead nowhere, and
     its answer comes back on a pipe. A copy that outlives the request's
-    time limit is killed, and every task is reported as not imported.
+    time limit is killed, with what it started, and 3.7 says nothing of
+    that folder.
     """
     from grader import fakes  # noqa: F401 - imported once, for the copies
     undumpable()  # its copies run the folder's code
@@ -252,9 +253,9 @@ def serve(inp: IO[bytes] = sys.stdin.buffer,
         reap()
         try:
             answers = json.loads(text)
-        except ValueError:
-            answers = {taskno: {'error': 'it did not finish in {:g} s'
-                                .format(limit), 'ran': None}
+        except ValueError:  # out of time (a hang, or a busy machine): 3.7
+            # cannot say; a hang at import fails the grading import anyway
+            answers = {taskno: {'error': None, 'ran': None}
                        for taskno in modules}
         out.write(json.dumps(answers).encode('utf-8') + b'\n')
         out.flush()

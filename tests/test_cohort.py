@@ -181,7 +181,8 @@ def test_what_means_not_graded_is_what_the_grader_says() -> None:
     """Each message part that puts a task among those not graded, or
     those that hung, is still in the grader's own words."""
     said = ''.join((ROOT / 'grader' / name).read_text(encoding='utf-8')
-                   for name in ('solution.py', 'engine.py', 'child.py'))
+                   for name in ('solution.py', 'engine.py', 'child.py',
+                                'fakes.py'))
     for part in cohort.CANNOT_JUDGE + cohort.HUNG:
         assert part in said, part
 
