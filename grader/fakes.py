@@ -315,8 +315,9 @@ class _SkipAheadSelector(selectors.DefaultSelector):
                 'no I/O, no other thread) while a task still waits, for a '
                 'future or an event that nothing will set: for real it '
                 'would hang forever')
-        if timeout is None or timeout <= 0:
-            return super().select(timeout)
+        if timeout is None or timeout <= 0 or self._loop.threads_working:
+            return super().select(timeout)  # work in another thread takes
+            # real time: the loop waits for it, and its timers with it
         ready = super().select(0)
         if not ready:
             self._loop.jump(timeout)
@@ -337,7 +338,33 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
     def __init__(self) -> None:
         """Start the loop's own virtual clock at 0."""
         self.virtual_now = 0.0
+        self.threads_working = 0  # calls run in another thread, not done
         super().__init__(_SkipAheadSelector(self))
+
+    def run_in_executor(  # type: ignore[override]
+            self, executor: Any, func: Callable[..., Any],
+            *args: Any) -> 'asyncio.Future[Any]':
+        """Run func in a thread, as asyncio does; while it runs, the clock
+        waits for it (a wait_for around it must not time out at once)."""
+        future = super().run_in_executor(executor, func, *args)
+        self.threads_working += 1
+        future.add_done_callback(self._thread_done)
+        return future
+
+    def _thread_done(self, future: 'asyncio.Future[Any]') -> None:
+        """Note that a call run in another thread has ended."""
+        self.threads_working -= 1
+
+    async def shutdown_default_executor(self, *args: Any,
+                                        **kwargs: Any) -> None:
+        """Join the executor's threads, as asyncio.run does at the end
+        (Python 3.9+), the clock waiting for them: from 3.12 on, a timer
+        of 300 s guards the join, which must not fire at once."""
+        self.threads_working += 1
+        try:
+            await super().shutdown_default_executor(*args, **kwargs)
+        finally:
+            self.threads_working -= 1
 
     def run_forever(self) -> None:
         """Run the loop, noting the module whose top level runs it, if

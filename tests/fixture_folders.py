@@ -202,6 +202,13 @@ MISTAKES = {
           '    for finished in done:\n'
           '        bisect.insort(delays, finished.result())\n')],
         verdict(t1='waits had not finished when it returned')),
+    'draw_in_thread': Mistake(  # correct: a thread's work takes real
+        # time, so the wait_for around it must not time out at once
+        [('0-basic_async_syntax.py', '    delay = random.uniform(0, max_delay)'
+          '\n', '    loop = asyncio.get_event_loop()\n'
+          '    delay = await asyncio.wait_for(loop.run_in_executor(\n'
+          '        None, random.uniform, 0, max_delay), timeout=5)\n')],
+        verdict(t0=None)),
     'sleep_by_timer': Mistake(  # correct: a timer of the loop, no sleep
         [('0-basic_async_syntax.py', '    await asyncio.sleep(delay)\n'
           '    return delay\n',
