@@ -31,6 +31,8 @@ Verdicts = Sequence[Tuple[str, Dict[int, Dict[str, Any]]]]
 
 NOT_GRADED = 'not graded'
 HANGS = 'hangs'
+ONLY_HERE = 'fails on the grading interpreter only'
+GIVES_UP = 'gives up on waits'
 # Each graded test of the suite, by its function's name, as a sentence a
 # mentor can teach from. (Their docstrings, where they have one, tell a
 # maintainer what the test does, not a learner what went wrong.) A unit
@@ -132,6 +134,10 @@ SPECIAL_LABELS = {
                 'out of time, or its code stopped the grader',
     HANGS: 'hangs: a call never finished in time (an endless loop, a '
            'blocking time.sleep, or a sleep that bypasses asyncio.sleep)',
+    ONLY_HERE: 'fails on the grading interpreter only: Python 3.7 runs it '
+               '(asyncio.wait over bare coroutines, and the like)',
+    GIVES_UP: 'returns before every wait has finished (a timeout that '
+              'gives up on the waits that finish late)',
 }
 # What a failure says when no check of the task could judge the code
 # (grader/solution.py's and engine.py's words; a unit test checks they
@@ -144,6 +150,12 @@ CANNOT_JUDGE = ('could not be imported', 'file not found',
                 'ended early')
 HUNG = ('did not finish in time', 'ran past its time', 'which had hung',
         'an earlier test of this task timed out', 'would hang forever')
+# What a failure says when the check that failed is not what went wrong:
+# code that fails on the grading interpreter alone, and a wait_n that
+# gave up on its waits (the suite's words, tests/conftest.py's and
+# tests/checks.py's; a unit test checks they are still theirs).
+SAID = {"the exercise's interpreter, runs": ONLY_HERE,
+        'waits had not finished when it returned': GIVES_UP}
 NAMED = 5  # folders named per group; the rest are counted
 
 
@@ -153,12 +165,16 @@ def check_of(nodeid: str) -> str:
 
 
 def check_for(nodeid: str, message: str) -> str:
-    """Return the check a failure is about: its test function, or
-    NOT_GRADED or HANGS when no check could judge the code."""
+    """Return the check a failure is about: its test function; NOT_GRADED
+    or HANGS when no check could judge the code; or ONLY_HERE or GIVES_UP
+    when the message says what went wrong better than the check does."""
     if any(part in message for part in CANNOT_JUDGE):
         return NOT_GRADED
     if any(part in message for part in HUNG):
         return HANGS
+    for part, check in SAID.items():
+        if part in message:
+            return check
     return check_of(nodeid)
 
 

@@ -185,6 +185,14 @@ def test_what_means_not_graded_is_what_the_grader_says() -> None:
                                 'fakes.py'))
     for part in cohort.CANNOT_JUDGE + cohort.HUNG:
         assert part in said, part
+    said = ''.join((ROOT / 'tests' / name).read_text(encoding='utf-8')
+                   for name in ('conftest.py', 'checks.py'))
+    for part in cohort.SAID:
+        assert part in said, part
+    assert cohort.check_for('x::test_ascending_whatever_order[2-0.5]',
+                            'wait_n(2, 5) returned 0 values: 2 of its 2 '
+                            'waits had not finished when it returned') == \
+        cohort.GIVES_UP
 
 
 def test_the_summary_fits_a_screen_and_names_the_first_few() -> None:
