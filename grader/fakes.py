@@ -76,11 +76,8 @@ class FakeTime:
     loop, and everything else the code times on the loop (a wait_for or
     asyncio.wait timeout, a call_later) runs on the same clock.
 
-    order says when a sleeper wakes: 'deadline' (as real time would),
-    'shuffle' (each wait starts after a seeded random pause, a whole
-    number of SHUFFLE_PAUSE seconds up to nine, so the waits finish in an
-    order unrelated to their delays, yet with few distinct deadlines the
-    loop need visit), or 'hold' (never: the test cancels them). fail_on
+    order says when a sleeper wakes: 'deadline' (as real time would), or
+    'hold' (never: the test cancels them). fail_on
     names call indexes whose sleep raises RuntimeError instead of
     returning, to test failures. tick is virtual time every sleep takes
     beyond its delay (as a real sleep overshoots), so that a run's time is
@@ -91,9 +88,7 @@ class FakeTime:
     sooner for the later ones; reads counts the clock readings.
     """
 
-    SHUFFLE_PAUSE = 10.0
-
-    def __init__(self, order: str = 'deadline', seed: int = 0,
+    def __init__(self, order: str = 'deadline',
                  fail_on: Iterable[int] = ()) -> None:
         """Start the virtual clock at 0 with no sleeper recorded."""
         self.order = order
@@ -110,7 +105,6 @@ class FakeTime:
         # finished
         self._due: Dict[Tuple[Any, float],
                         Tuple[asyncio.Handle, List[Sleeper]]] = {}
-        self._rng = random.Random(seed)
 
     async def sleep(self, delay: float, result: Any = None) -> Any:
         """Wait until the clock reaches the deadline, then return result.
@@ -129,13 +123,11 @@ class FakeTime:
         if delay == float('inf'):  # the loop would never wake it
             raise NeverWakes('asyncio.sleep(inf) would never return: it '
                              'waits forever')
-        if self.order not in ('deadline', 'shuffle', 'hold'):
+        if self.order not in ('deadline', 'hold'):
             raise ValueError('unknown order {!r}'.format(self.order))
         loop = asyncio.get_event_loop()
         self.now += self.skew  # the work of starting it, as on a busy loop
         deadline = self.now + delay + self.tick
-        if self.order == 'shuffle':
-            deadline += self._rng.randrange(10) * self.SHUFFLE_PAUSE
         sleeper = Sleeper(index, delay, deadline, loop.create_future())
         self.pending.append(sleeper)
         self.max_in_flight = max(self.max_in_flight, len(self.pending))

@@ -202,6 +202,13 @@ MISTAKES = {
           '    for finished in done:\n'
           '        bisect.insort(delays, finished.result())\n')],
         verdict(t1='waits had not finished when it returned')),
+    'wait_for_margin': Mistake(  # correct: a timeout a second past
+        # max_delay; the lag between starts is a real loop's, far less
+        [('1-concurrent_coroutines.py', TASKS,
+          '    tasks = [asyncio.ensure_future(asyncio.wait_for(\n'
+          '        wait_random(max_delay), timeout=max_delay + 1))\n'
+          '        for _ in range(n)]\n')],
+        verdict(t1=None)),
     'draw_in_thread': Mistake(  # correct: a thread's work takes real
         # time, so the wait_for around it must not time out at once
         [('0-basic_async_syntax.py', '    delay = random.uniform(0, max_delay)'
