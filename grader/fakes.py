@@ -77,9 +77,9 @@ class FakeTime:
     asyncio.wait timeout, a call_later) runs on the same clock.
 
     order says when a sleeper wakes: 'deadline' (as real time would), or
-    'hold' (never: the test cancels them). fail_on
-    names call indexes whose sleep raises RuntimeError instead of
-    returning, to test failures. tick is virtual time every sleep takes
+    'hold' (never: the test cancels them). fail_on names call indexes
+    whose sleep raises RuntimeError instead of returning, to test
+    failures. tick is virtual time every sleep takes
     beyond its delay (as a real sleep overshoots), so that a run's time is
     not just its delays; skew is how much virtual time starting each wait
     takes (on a real loop the n-th of 20,000 waits starts milliseconds
