@@ -156,3 +156,17 @@ def undumpable() -> None:
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE, 0
     except (OSError, AttributeError):
         pass
+
+
+def reap() -> bool:
+    """Reap every child of this process that has ended (zombies made its
+    children with CLONE_PARENT too); tell if any had."""
+    reaped = False
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return reaped
+        if not pid:
+            return reaped
+        reaped = True

@@ -49,7 +49,7 @@ import pytest
 from _pytest.reports import TestReport
 
 from grader import (ROOT, STOPPED, Plan, cut, exit_code, fakes, limits,
-                    one_line, python37, undumpable)
+                    one_line, python37, reap, undumpable)
 from grader.solution import SOLUTION, Solution
 
 HANGS_BEFORE_GIVING_UP = 1  # a hang fails the task; more would only cost time
@@ -790,19 +790,6 @@ def kill_all(keep: Set[int]) -> bool:
             except OSError:
                 pass
     return found
-
-
-def reap() -> bool:
-    """Reap every child of this process that has ended; tell if any had."""
-    reaped = False
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return reaped
-        if not pid:
-            return reaped
-        reaped = True
 
 
 def mount_points() -> Set[str]:

@@ -249,8 +249,7 @@ class Worker:
                 self.options.bwrap, argv, self.scratch,
                 self.caps.prefix() if self.caps else (),
                 self.caps.bind() if self.caps else (),
-                [python37.install_folder(self.options.python37)]
-                if self.options.python37 else [])
+                [self.options.python37] if self.options.python37 else [])
         else:
             self.process = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

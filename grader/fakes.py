@@ -372,20 +372,17 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
         """Return the virtual time, counting a reading by the code under
         test (loop.time() called from outside asyncio)."""
         fake = Clocks.fake
-        if fake is None:
-            return self.virtual_now
-        if not sys._getframe(1).f_code.co_filename.startswith(ASYNCIO):
+        if fake is not None and not sys._getframe(
+                1).f_code.co_filename.startswith(ASYNCIO):
             fake.reads += 1
-        return fake.now
+        return self.time_now()
 
     def jump(self, timeout: float) -> None:
         """Move the clock on to the next timer, which the loop waits for.
 
         That is its own time exactly (not a sum of differences, so a
         sleeper's deadline is reached exactly), even past the day the loop
-        caps a wait at (a sleep of float('inf') ends, as it never would for
-        real, rather than hang the test). With no timer known it moves on
-        by timeout.
+        caps a wait at. With no timer known it moves on by timeout.
         """
         now = self.time_now()
         scheduled = getattr(self, '_scheduled', None)  # CPython's heap,

@@ -36,7 +36,7 @@ import time
 import traceback
 from typing import IO, Any, Dict, NamedTuple, Optional
 
-from grader import TASK_FUNCTIONS, undumpable
+from grader import TASK_FUNCTIONS, reap, undumpable
 
 
 def find() -> Optional[str]:
@@ -55,12 +55,6 @@ def find() -> Optional[str]:
                                      for part in path.split(os.sep)[-3]
                                      .split('.')])
     return found[-1] if found else shutil.which('python3.7')
-
-
-def install_folder(python: str) -> str:
-    """Return the folder an interpreter is installed in (its prefix), to
-    be bound in the cage: the parent of the folder of its real file."""
-    return os.path.dirname(os.path.dirname(os.path.realpath(python)))
 
 
 class Verdict(NamedTuple):
@@ -90,7 +84,7 @@ class Importer:
 
     def _start(self) -> None:
         """Start the 3.7 process, if it is not running."""
-        if self.process is not None and self.process.poll() is None:
+        if self.pid is not None:
             return
         boot = ('import sys; sys.path.insert(0, {!r}); '
                 'import grader.python37 as p; p.serve()'.format(self.root))
@@ -220,7 +214,8 @@ def serve(inp: IO[bytes] = sys.stdin.buffer,
     """
     from grader import fakes  # noqa: F401 - imported once, for the copies
     undumpable()  # its copies run the folder's code
-    signal.signal(signal.SIGCHLD, reap)  # what a copy left is reaped at
+    signal.signal(signal.SIGCHLD, lambda *signalled: reap())  # what a
+    # copy left (made this process's child with CLONE_PARENT) is reaped at
     # once, so the supervisor finds no zombie of this folder's
     devnull = os.open(os.devnull, os.O_RDWR)
     for line in inp:
@@ -259,18 +254,6 @@ def serve(inp: IO[bytes] = sys.stdin.buffer,
                        for taskno in modules}
         out.write(json.dumps(answers).encode('utf-8') + b'\n')
         out.flush()
-
-
-def reap(*signalled: Any) -> None:
-    """Reap every child that has ended: a copy, or a process it made
-    this one's child (with CLONE_PARENT)."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if not pid:
-            return
 
 
 def read_line(fd: int, limit: float) -> str:

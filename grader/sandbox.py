@@ -101,20 +101,28 @@ def seccomp_filter() -> bytes:
     return _filter
 
 
-def python_paths() -> List[str]:
-    """Return the folders of the Python the grader runs on, and its tools.
+def install_folder(python: str) -> str:
+    """Return the folder an interpreter is installed in (its prefix): the
+    parent of the folder of its real file."""
+    return os.path.dirname(os.path.dirname(os.path.realpath(python)))
+
+
+def python_paths(pythons: Sequence[str] = ()) -> List[str]:
+    """Return the folders of the Python the grader runs on, and its tools,
+    and those of the other interpreters given (the Python 3.7 that
+    imports the modules too).
 
     They are its prefixes (a virtual environment's and the one it was
-    made from) and the folders pytest, pluggy, pytest-asyncio and
-    pycodestyle were imported from, each once and never one inside
-    another; this project's folder is left out (its parts are bound one
-    by one, in wrap).
+    made from), the install folders of pythons, and the folders pytest,
+    pluggy, pytest-asyncio and pycodestyle were imported from, each once
+    and never one inside another; this project's folder is left out (its
+    parts are bound one by one, in wrap).
     """
     import importlib.util
     found = [sys.prefix, sys.base_prefix, sys.exec_prefix,
-             getattr(sys, 'base_exec_prefix', sys.exec_prefix),
-             os.path.dirname(os.path.dirname(os.path.realpath(
-                 sys.executable)))]
+             getattr(sys, 'base_exec_prefix', sys.exec_prefix)] + [
+                 install_folder(python)
+                 for python in [sys.executable] + list(pythons)]
     for name in ('pytest', '_pytest', 'pluggy', 'pytest_asyncio',
                  'pycodestyle', 'iniconfig', 'packaging'):
         spec = importlib.util.find_spec(name)
@@ -152,7 +160,8 @@ def wrap(bwrap: str, argv: List[str], scratch: str,
          seccomp_fd: Optional[int] = None, extra: Sequence[str] = (),
          pythons: Sequence[str] = ()) -> List[str]:
     """Return argv run by bwrap in the cage, with scratch its rw folder;
-    pythons are the folders of more interpreters to show it (read-only).
+    pythons are more interpreters to show it (their install folders, read
+    only).
 
     The environment is cleared and set anew, so nothing of the user's
     (tokens, proxies) reaches the folder's code.
@@ -169,12 +178,7 @@ def wrap(bwrap: str, argv: List[str], scratch: str,
             options += ['--symlink', os.readlink(path), path]
         elif os.path.isdir(path):
             options += ['--ro-bind', path, path]
-    shown = python_paths()
-    for path in map(os.path.realpath, pythons):
-        if not any(path == other or path.startswith(other + '/')
-                   for other in shown):
-            shown.append(path)
-    for path in shown:
+    for path in python_paths(pythons):
         if not path.startswith('/usr/'):
             options += _dirs(path, made) + ['--ro-bind', path, path]
     grader, tests = str(ROOT / 'grader'), str(ROOT / 'tests')

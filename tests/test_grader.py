@@ -521,8 +521,12 @@ def test_python_3_7_is_found_unless_it_grades() -> None:
         assert os.access(found, os.X_OK) and subprocess.run(
             [found, '-c', 'import sys; print(sys.version_info[:2])'],
             stdout=subprocess.PIPE, check=True).stdout == b'(3, 7)\n'
-    assert python37.install_folder(sys.executable) == os.path.dirname(
+    assert sandbox.install_folder(sys.executable) == os.path.dirname(
         os.path.dirname(os.path.realpath(sys.executable)))
+    if found is not None:  # shown to the cage, read-only
+        folder = sandbox.install_folder(found)
+        assert any(folder == path or folder.startswith(path + '/')
+                   for path in sandbox.python_paths([found])), folder
     assert arguments.interpreter('none') is None
 
 
