@@ -114,7 +114,9 @@ class Importer:
                 None if said['error'] is None else str(said['error']),
                 None if said['ran'] is None else str(said['ran']))
                 for taskno, said in answer.items()}
-        except (OSError, ValueError, AttributeError, AssertionError):
+        except (OSError, ValueError, AttributeError, TypeError, KeyError):
+            # no answer, or not one of serve()'s (the folder's code in the
+            # copy may write its own): 3.7 says nothing of this folder
             self.close()
             return None
 

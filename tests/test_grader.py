@@ -530,6 +530,21 @@ def test_python_3_7_is_found_unless_it_grades() -> None:
     assert arguments.interpreter('none') is None
 
 
+@pytest.mark.parametrize('answer', ['{"0": 5}', '[1]', '{"0": {}}', 'no'])
+def test_an_answer_not_from_serve_is_no_verdict(answer: str) -> None:
+    """What the folder's code in a 3.7 copy might write in place of the
+    answer leaves the folder without a 3.7 verdict; it never stops the
+    supervisor that asked."""
+    importer = python37.Importer(sys.executable, str(ROOT))
+    importer.process = subprocess.Popen(
+        [sys.executable, '-c', 'import sys; sys.stdin.readline(); '
+         'print({!r}, flush=True); sys.stdin.readline()'.format(answer)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert importer.check('/nowhere', {0: '0-basic_async_syntax'},
+                          0.5) is None
+    assert importer.process is None  # closed: the next folder starts anew
+
+
 def test_discovery(tmp_path: Path) -> None:
     """Both namings, nested up to four levels below a path given, not
     inside a found folder, and not deeper."""
