@@ -42,8 +42,10 @@ def fraction(text: str) -> float:
 def interpreter(text: str) -> Optional[str]:
     """Return a --python37 value: a program on PATH (or a path to one),
     None for 'none', or '' (find one) for the default, ''."""
-    if text in ('none', ''):
-        return None if text else text
+    if text == 'none':
+        return None
+    if not text:
+        return text
     found = shutil.which(text)
     if found is None:
         raise argparse.ArgumentTypeError('no program {!r}'.format(text))

@@ -113,9 +113,8 @@ def only_here(tb: Any, solution: Solution, item: pytest.Item) -> str:
     """Say so if an error came from the standard library of a grading
     Python newer than 3.7, and Python 3.7 ran the task's code without
     error (see grader.python37): it fails here only."""
-    marker = item.get_closest_marker('task')
-    said = (solution.python37 or {}).get(
-        -1 if marker is None else marker.kwargs['taskno'])
+    taskno = child.taskno_of(item)
+    said = None if taskno is None else (solution.python37 or {}).get(taskno)
     while tb.tb_next is not None:
         tb = tb.tb_next
     where = tb.tb_frame.f_code.co_filename
