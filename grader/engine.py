@@ -545,9 +545,8 @@ def grade(folders: Sequence[str], options: Options, jobs: int = 1,
     """
     default = options.plan()
     waiting: 'queue.Queue[List[Tuple[int, str]]]' = queue.Queue()
-    turn = [(index, folder) for index, folder in enumerate(folders)
-            if folder in in_turn]
-    turn.sort(key=lambda pair: list(in_turn).index(pair[1]))
+    turn = [(index, folder) for wanted in in_turn
+            for index, folder in enumerate(folders) if folder == wanted]
     if turn:
         waiting.put(turn)
     for index, folder in enumerate(folders):
