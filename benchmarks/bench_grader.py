@@ -50,10 +50,12 @@ def make_cohort(where: Path, size: int) -> List[str]:
 
 
 def run(folders: List[str], jobs: int, sandboxed: bool, advice: bool,
-        exitfirst: bool, summary: bool = True) -> Dict[str, Any]:
-    """Grade the cohort with jobs workers, then (unless summary is False)
-    work out its common mistakes and copied pairs; return the timings."""
-    options = engine.Options(timeout=2.0, use_sandbox=sandboxed,
+        exitfirst: bool, summary: bool = True,
+        tasks: Sequence[int] = ()) -> Dict[str, Any]:
+    """Grade the cohort with jobs workers (on the tasks given, or all),
+    then (unless summary is False) work out its common mistakes and
+    copied pairs; return the timings."""
+    options = engine.Options(tasks=tasks, timeout=2.0, use_sandbox=sandboxed,
                              advice=advice, exitfirst=exitfirst)
     started = time.perf_counter()
     check = cohort.CopyCheck(folders) \
@@ -71,6 +73,7 @@ def run(folders: List[str], jobs: int, sandboxed: bool, advice: bool,
             'median_folder_s': statistics.median(
                 result.seconds for result in results),
             'folders_per_s': len(folders) / wall, 'advice': advice,
+            'tasks': sorted(tasks) or None,
             'exitfirst': exitfirst,
             'sandboxed': options.bwrap is not None,
             'summary': summary,
@@ -102,6 +105,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              'and the number of CPUs)')
     parser.add_argument('--no-sandbox', action='store_true',
                         help='grade without the bubblewrap sandbox')
+    parser.add_argument('--task', type=int, action='append', default=[],
+                        choices=range(5), metavar='N',
+                        help='grade only task N (again for more), as '
+                             'python3 -m grader --task does')
     parser.add_argument('--no-advice', action='store_true',
                         help='run only the graded tests, as python3 -m '
                              'grader --no-advice does')
@@ -120,14 +127,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         for jobs in args.jobs:
             rows.append(run(folders, jobs, not args.no_sandbox,
                             not args.no_advice, args.exitfirst,
-                            not args.no_summary))
+                            not args.no_summary, args.task))
             print('graded {} folders with {} jobs'.format(len(folders), jobs),
                   file=sys.stderr)
         alone = copy_check_alone(folders)
-    print('Python {} ({}), {} CPUs, sandbox {}, advice {}, -x {}'.format(
-        platform.python_version(), platform.system(), os.cpu_count(),
-        'on' if rows[0]['sandboxed'] else 'off',
-        'off' if args.no_advice else 'on', 'on' if args.exitfirst else 'off'))
+    print('Python {} ({}), {} CPUs, sandbox {}, advice {}, -x {}, tasks {}'
+          .format(platform.python_version(), platform.system(),
+                  os.cpu_count(), 'on' if rows[0]['sandboxed'] else 'off',
+                  'off' if args.no_advice else 'on',
+                  'on' if args.exitfirst else 'off',
+                  ' '.join(map(str, sorted(args.task))) or 'all'))
     print('{:>5}  {:>7}  {:>8}  {:>13}  {:>10}  {:>11}  {:>9}'.format(
         'jobs', 'folders', 'wall s', 'median/folder', 'folders/s',
         'folders/min', 'summary s'))

@@ -183,6 +183,17 @@ class Watch:
                         for name in dir(hook)
                         if hasattr(getattr(hook, name), 'get_hookimpls')]
         self.hooks = self._hooks()
+        self.hook_ids = self._ids(self.hooks)
+
+    @staticmethod
+    def _ids(hooks: Dict[str, List[Any]]) -> Tuple[Tuple[int, ...], ...]:
+        """Return the plugins and hook functions as ids, compared in C.
+
+        self.hooks keeps the objects alive, so no other object can have
+        an id of theirs; an id, unlike ==, cannot be fooled by a plugin's
+        own __eq__.
+        """
+        return tuple(tuple(map(id, objects)) for objects in hooks.values())
 
     def changed(self, full: bool = True) -> List[str]:
         """Return the names of what is no longer the same object."""
@@ -195,10 +206,11 @@ class Watch:
                        for label, namespace, key, value in slots
                        if namespace.get(key) is not value]
         now = self._hooks()
-        changes += [name for name, functions in self.hooks.items()
-                    if len(now.get(name, ())) != len(functions) or any(
-                        old is not new for old, new in
-                        zip(functions, now[name]))]
+        if self._ids(now) != self.hook_ids:
+            changes += [name for name, functions in self.hooks.items()
+                        if len(now.get(name, ())) != len(functions) or any(
+                            old is not new for old, new in
+                            zip(functions, now[name]))]
         return sorted(changes)
 
 

@@ -96,7 +96,7 @@ class FakeTime:
         self.now = 0.0
         self.slept: List[float] = []
         self.tasks: List[Optional['asyncio.Task[Any]']] = []
-        self.pending: List[Sleeper] = []
+        self.in_flight = 0  # sleepers parked now
         self.max_in_flight = 0
         self.reads = 0
         self.tick = 0.0
@@ -129,8 +129,9 @@ class FakeTime:
         self.now += self.skew  # the work of starting it, as on a busy loop
         deadline = self.now + delay + self.tick
         sleeper = Sleeper(index, delay, deadline, loop.create_future())
-        self.pending.append(sleeper)
-        self.max_in_flight = max(self.max_in_flight, len(self.pending))
+        self.in_flight += 1
+        if self.in_flight > self.max_in_flight:
+            self.max_in_flight = self.in_flight
         if self.order != 'hold':
             self._wake_at(loop, sleeper)
         try:
@@ -171,8 +172,8 @@ class FakeTime:
     def _forget(self, loop: asyncio.AbstractEventLoop,
                 sleeper: Sleeper) -> None:
         """Drop a sleeper that woke or was cancelled (and its timer, if
-        no other sleeper shares it)."""
-        self.pending.remove(sleeper)
+        no other sleeper shares it): one that woke left with its timer."""
+        self.in_flight -= 1
         due = self._due.get((loop, sleeper.deadline))
         if due is not None and sleeper in due[1]:
             due[1].remove(sleeper)
@@ -294,19 +295,27 @@ class _SkipAheadSelector(selectors.DefaultSelector):
         """Poll without blocking; if nothing is ready, jump the clock to
         the loop's next timer, which the loop then runs.
 
-        With no timer at all (timeout None) only I/O, another thread (an
-        executor's) or a signal handler can wake the loop, so it waits
-        for real; if there is none of those either, nothing ever will:
-        it raises NothingToWaitFor at once, where a real loop would hang.
+        With no I/O of the code's own, no other thread (an executor's)
+        and no signal handler of the loop's, nothing can be ready: there
+        is nothing to poll. Then with no timer at all (timeout None)
+        nothing will ever wake the loop: it raises NothingToWaitFor at
+        once, where a real loop would hang. Otherwise, with no timer, it
+        waits for real.
         """
-        if timeout is None and len(self.get_map()) <= 1 and \
-                threading.active_count() == 1 and \
-                not getattr(self._loop, '_signal_handlers', None):
-            raise NothingToWaitFor(
-                'the event loop has nothing left to wait for (no timer, '
-                'no I/O, no other thread) while a task still waits, for a '
-                'future or an event that nothing will set: for real it '
-                'would hang forever')
+        alone = len(self.get_map()) <= 1 and \
+            threading.active_count() == 1 and \
+            not getattr(self._loop, '_signal_handlers', None)  # only the
+        # loop's own wake-up pipe, which only a thread or signal writes to
+        if alone:
+            if timeout is None:
+                raise NothingToWaitFor(
+                    'the event loop has nothing left to wait for (no '
+                    'timer, no I/O, no other thread) while a task still '
+                    'waits, for a future or an event that nothing will '
+                    'set: for real it would hang forever')
+            if timeout > 0:
+                self._loop.jump(timeout)
+            return []
         if timeout is None or timeout <= 0 or self._loop.threads_working:
             return super().select(timeout)  # work in another thread takes
             # real time: the loop waits for it, and its timers with it

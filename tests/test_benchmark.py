@@ -42,9 +42,10 @@ def test_benchmark_reports_every_contender(bench_wait_n: Finished) -> None:
 
 @command
 def bench_grader(scratch: Path) -> Command:
-    """The grader benchmark on one folder, one job, without the advice."""
+    """The grader benchmark on one folder, one job, task 0, without the
+    advice."""
     return ([str(BENCHMARKS / 'bench_grader.py'), '--folders', '1',
-             '--jobs', '1', '--no-advice', '--json',
+             '--jobs', '1', '--task', '0', '--no-advice', '--json',
              str(scratch / 'bench.json')], scratch)
 
 
@@ -54,8 +55,8 @@ def test_grader_benchmark_reports_each_job_count(
     assert done.status == 0, done.output
     rows = json.loads((done.scratch / 'bench.json').read_text(
         encoding='utf-8'))['results']
-    assert [(row['jobs'], row['folders'], row['advice'])
-            for row in rows] == [(1, 1, False)]
+    assert [(row['jobs'], row['folders'], row['advice'], row['tasks'])
+            for row in rows] == [(1, 1, False, [0])]
     for row in rows:
         assert row['wall_s'] > 0 and row['folders_per_s'] > 0, row
 
