@@ -427,14 +427,14 @@ MISTAKES = {
           '    if n:\n'
           '        await done.wait()\n')],
         verdict(t1=None)),
-    'blocks_the_timer': Mistake(
+    'blocks_the_timer': Mistake(  # a blocking sleep, not a busy loop
+        # (ignore_sigalrm has one): the same hang, no CPU burned waiting
         [('1-concurrent_coroutines.py', '    delays: List[float] = []\n',
           '    delays: List[float] = []\n'
           '    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\n'
-          '    while n >= 0:\n'
-          '        n += 1\n'),
+          '    time.sleep(60)\n'),
          ('1-concurrent_coroutines.py', 'import bisect\n',
-          'import bisect\nimport signal\n')],
+          'import bisect\nimport signal\nimport time\n')],
         verdict(t1='ignored the timer, so the grader stopped it')),
     'sys_exit': Mistake(
         [('2-measure_runtime.py', '    start = time.perf_counter()',
