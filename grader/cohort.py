@@ -89,7 +89,7 @@ LABELS = {
         'the event loop itself (asyncio.run)',
     'test_returns_the_time_of_wait_n_over_n':
         'measure_time does not return the run time of wait_n divided by n '
-        '(the total time, or a clock outside the time module)',
+        '(the total time, or no wall clock read)',
     'test_runs_wait_n_once':
         'measure_time does not run wait_n(n, max_delay) exactly once',
     'test_main_file_prints_a_time_per_wait':

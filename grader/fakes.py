@@ -16,6 +16,7 @@ FakeRandom replaces random.uniform with values the test chooses.
 """
 import _random
 import asyncio
+import datetime
 import itertools
 import os
 import random
@@ -561,8 +562,51 @@ def _dispatcher(name: str) -> Callable[..., Any]:
     return clock
 
 
+class VirtualDatetime(datetime.datetime):
+    """datetime.datetime, whose now(), today() and utcnow() read the fake
+    clock during a test that patched one in, as time.time() does then
+    (seconds since the epoch), and the real clock otherwise.
+
+    datetime is a type of C, whose methods cannot be replaced, so the
+    datetime module gets this subclass in its place (see install_clocks),
+    before any folder's module is imported: `from datetime import
+    datetime` binds it too. Its instances are real datetimes.
+    """
+
+    @classmethod
+    def now(cls, tz: Optional[datetime.tzinfo] = None) -> 'VirtualDatetime':
+        """Return the current local time, or tz's."""
+        fake = Clocks.fake
+        if fake is None:
+            return super().now(tz)
+        return cls.fromtimestamp(fake.clock(), tz)
+
+    @classmethod
+    def today(cls) -> 'VirtualDatetime':
+        """Return the current local time."""
+        return cls.now()
+
+    @classmethod
+    def utcnow(cls) -> 'VirtualDatetime':
+        """Return the current UTC time, without a time zone."""
+        fake = Clocks.fake
+        if fake is None:
+            return super().utcnow()
+        return cls.fromtimestamp(fake.clock(), datetime.timezone.utc
+                                 ).replace(tzinfo=None)
+
+    def __repr__(self) -> str:
+        """Show it as the real class shows its instances."""
+        return 'datetime.' + super().__repr__()
+
+
+VirtualDatetime.__module__ = 'datetime'  # named as the class it stands in
+VirtualDatetime.__name__ = VirtualDatetime.__qualname__ = 'datetime'
+
+
 def install_clocks() -> None:
-    """Put the dispatching clocks in the time module and timeit, once.
+    """Put the dispatching clocks in the time module and timeit, once,
+    and VirtualDatetime in the datetime module.
 
     timeit captured the real perf_counter as its default timer, and as a
     default argument of timeit(), repeat() and Timer(): each is replaced.
@@ -571,6 +615,7 @@ def install_clocks() -> None:
         return
     for name in CLOCKS:
         setattr(time, name, _dispatcher(name))
+    datetime.datetime = VirtualDatetime  # type: ignore[misc]
     real, fake = REAL_CLOCKS['perf_counter'], time.perf_counter
     timeit.default_timer = fake
     for function in (timeit.timeit, timeit.repeat, timeit.Timer.__init__):

@@ -58,7 +58,7 @@ MEASURE_BODY = ('    start = time.perf_counter()\n'
                 '    asyncio.run(wait_n(n, max_delay))\n'
                 '    return (time.perf_counter() - start) / n\n')
 TAMPERED = "the folder's code tampered with the grader"
-NO_CLOCK = 'should time the run with a wall clock of the time module'
+NO_CLOCK = 'should time the run with a wall clock'
 MISTAKES = {
     'rounded_delay': Mistake(  # the draws have full precision: caught
         [('0-basic_async_syntax.py', '    return delay\n',
@@ -164,6 +164,14 @@ MISTAKES = {
          ('2-measure_runtime.py', MEASURE_BODY,
           '    return timeit.timeit(lambda: asyncio.run(wait_n(n, max_delay)),'
           '\n                         number=1) / n\n')],
+        verdict(t2=None)),
+    'measure_datetime': Mistake(  # correct: datetime's clock is a wall clock
+        [('2-measure_runtime.py', 'import time\n',
+          'from datetime import datetime\n'),
+         ('2-measure_runtime.py', MEASURE_BODY,
+          '    start = datetime.now()\n'
+          '    asyncio.run(wait_n(n, max_delay))\n'
+          '    return (datetime.now() - start).total_seconds() / n\n')],
         verdict(t2=None)),
     'measure_helper_clock': Mistake(  # correct: a clock bound elsewhere
         [('stopwatch.py', None, '#!/usr/bin/env python3\n"""A stopwatch on '
