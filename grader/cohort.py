@@ -33,6 +33,7 @@ NOT_GRADED = 'not graded'
 HANGS = 'hangs'
 ONLY_HERE = 'fails on the grading interpreter only'
 GIVES_UP = 'gives up on waits'
+BLOCKS = 'blocks the event loop'
 # Each graded test of the suite, by its function's name, as a sentence a
 # mentor can teach from. (Their docstrings, where they have one, tell a
 # maintainer what the test does, not a learner what went wrong.) A unit
@@ -138,6 +139,8 @@ SPECIAL_LABELS = {
                '(asyncio.wait over bare coroutines, and the like)',
     GIVES_UP: 'returns before every wait has finished (a timeout that '
               'gives up on the waits that finish late)',
+    BLOCKS: 'blocks the event loop: time.sleep in a coroutine stops every '
+            'other task while it sleeps (await asyncio.sleep instead)',
 }
 # What a failure says when no check of the task could judge the code
 # (grader/solution.py's and engine.py's words; a unit test checks they
@@ -151,11 +154,13 @@ CANNOT_JUDGE = ('could not be imported', 'file not found',
 HUNG = ('did not finish in time', 'ran past its time', 'which had hung',
         'an earlier test of this task timed out', 'would hang forever')
 # What a failure says when the check that failed is not what went wrong:
-# code that fails on the grading interpreter alone, and a wait_n that
-# gave up on its waits (the suite's words, tests/conftest.py's and
-# tests/checks.py's; a unit test checks they are still theirs).
+# code that fails on the grading interpreter alone, a wait_n that gave up
+# on its waits, and a blocking sleep (the suite's words, tests/conftest.py's
+# and tests/checks.py's, and grader/fakes.py's; a unit test checks they are
+# still theirs).
 SAID = {"the exercise's interpreter, runs": ONLY_HERE,
-        'waits had not finished when it returned': GIVES_UP}
+        'waits had not finished when it returned': GIVES_UP,
+        'blocks the event loop while it sleeps': BLOCKS}
 NAMED = 5  # folders named per group; the rest are counted
 
 
@@ -166,8 +171,9 @@ def check_of(nodeid: str) -> str:
 
 def check_for(nodeid: str, message: str) -> str:
     """Return the check a failure is about: its test function; NOT_GRADED
-    or HANGS when no check could judge the code; or ONLY_HERE or GIVES_UP
-    when the message says what went wrong better than the check does."""
+    or HANGS when no check could judge the code; or ONLY_HERE, GIVES_UP or
+    BLOCKS when the message says what went wrong better than the check
+    does."""
     if any(part in message for part in CANNOT_JUDGE):
         return NOT_GRADED
     if any(part in message for part in HUNG):

@@ -36,6 +36,10 @@ from typing import (Any, Callable, Dict, Iterable, Iterator, List,
 from grader import exit_code
 
 real_sleep = asyncio.sleep
+real_blocking_sleep = time.sleep
+OWN_CODE = (os.path.dirname(os.path.abspath(__file__)) + os.sep,
+            os.path.join(os.path.dirname(os.path.dirname(
+                os.path.abspath(__file__))), 'tests') + os.sep)
 WALL_CLOCKS = {getattr(time, name) for name in (
     'CLOCK_REALTIME', 'CLOCK_MONOTONIC', 'CLOCK_MONOTONIC_RAW',
     'CLOCK_BOOTTIME') if hasattr(time, name)}
@@ -65,6 +69,10 @@ class NothingToWaitFor(RuntimeError):
 
 class NeverWakes(RuntimeError):
     """Raised by the fake sleep for an infinite delay, which would hang."""
+
+
+class BlocksTheLoop(RuntimeError):
+    """Raised by time.sleep called while an event loop runs, in a test."""
 
 
 class FakeTime:
@@ -340,6 +348,8 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
     def __init__(self) -> None:
         """Start the loop's own virtual clock at 0."""
         self.virtual_now = 0.0
+        self.pid = os.getpid()  # a fork's copy of a running loop is not
+        # running there
         self.threads_working = 0  # calls run in another thread, not done
         super().__init__(_SkipAheadSelector(self))
 
@@ -604,9 +614,36 @@ VirtualDatetime.__module__ = 'datetime'  # named as the class it stands in
 VirtualDatetime.__name__ = VirtualDatetime.__qualname__ = 'datetime'
 
 
+def blocking_sleep(seconds: float) -> None:
+    """Stand in for time.sleep: sleep, unless it would block a virtual
+    clock's event loop that is running in this thread.
+
+    A blocking sleep in a coroutine stops every other task for its time.
+    In a test (a FakeTime patched in) that is the code's mistake, and it
+    raises BlocksTheLoop at once, naming the sleep; in a main file's run
+    the loop's clock moves on by the time, as real time would, and no
+    task runs meanwhile. Another thread (an executor's), a process forked
+    from the loop's, no running loop, or the grader's own code: a real
+    sleep.
+    """
+    loop = asyncio.events._get_running_loop()
+    if not isinstance(loop, VirtualClockLoop) or loop.pid != os.getpid() \
+            or isinstance(seconds, bool) or \
+            not isinstance(seconds, (int, float)) or not seconds > 0 or \
+            sys._getframe(1).f_code.co_filename.startswith(OWN_CODE):
+        return real_blocking_sleep(seconds)
+    if Clocks.fake is not None:
+        raise BlocksTheLoop(
+            'time.sleep({}) blocks the event loop while it sleeps: no '
+            'other task runs meanwhile; await asyncio.sleep({}) '
+            'instead'.format(seconds, seconds))
+    loop.set_time(loop.time_now() + seconds)
+    return None
+
+
 def install_clocks() -> None:
-    """Put the dispatching clocks in the time module and timeit, once,
-    and VirtualDatetime in the datetime module.
+    """Put the dispatching clocks and blocking_sleep in the time module,
+    timeit's clock, and VirtualDatetime in the datetime module, once.
 
     timeit captured the real perf_counter as its default timer, and as a
     default argument of timeit(), repeat() and Timer(): each is replaced.
@@ -615,6 +652,7 @@ def install_clocks() -> None:
         return
     for name in CLOCKS:
         setattr(time, name, _dispatcher(name))
+    time.sleep = blocking_sleep
     datetime.datetime = VirtualDatetime  # type: ignore[misc]
     real, fake = REAL_CLOCKS['perf_counter'], time.perf_counter
     timeit.default_timer = fake

@@ -60,6 +60,12 @@ MEASURE_BODY = ('    start = time.perf_counter()\n'
 TAMPERED = "the folder's code tampered with the grader"
 NO_CLOCK = 'should time the run with a wall clock'
 MISTAKES = {
+    'blocking_sleep': Mistake(  # time.sleep stops every other task
+        [('0-basic_async_syntax.py', 'import random\n',
+          'import random\nimport time\n'),
+         ('0-basic_async_syntax.py', '    await asyncio.sleep(delay)\n',
+          '    time.sleep(delay)\n')],
+        verdict(t0='blocks the event loop while it sleeps')),
     'rounded_delay': Mistake(  # the draws have full precision: caught
         [('0-basic_async_syntax.py', '    return delay\n',
           '    return round(delay, 2)\n')],
@@ -435,14 +441,14 @@ MISTAKES = {
           '    if n:\n'
           '        await done.wait()\n')],
         verdict(t1=None)),
-    'blocks_the_timer': Mistake(  # a blocking sleep, not a busy loop
+    'blocks_the_timer': Mistake(  # a blocking wait, not a busy loop
         # (ignore_sigalrm has one): the same hang, no CPU burned waiting
         [('1-concurrent_coroutines.py', '    delays: List[float] = []\n',
           '    delays: List[float] = []\n'
           '    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGALRM])\n'
-          '    time.sleep(60)\n'),
+          '    select.select([], [], [], 60)\n'),
          ('1-concurrent_coroutines.py', 'import bisect\n',
-          'import bisect\nimport signal\nimport time\n')],
+          'import bisect\nimport select\nimport signal\n')],
         verdict(t1='ignored the timer, so the grader stopped it')),
     'sys_exit': Mistake(
         [('2-measure_runtime.py', '    start = time.perf_counter()',

@@ -185,8 +185,9 @@ def test_what_means_not_graded_is_what_the_grader_says() -> None:
                                 'fakes.py'))
     for part in cohort.CANNOT_JUDGE + cohort.HUNG:
         assert part in said, part
-    said = ''.join((ROOT / 'tests' / name).read_text(encoding='utf-8')
-                   for name in ('conftest.py', 'checks.py'))
+    said = ''.join(path.read_text(encoding='utf-8') for path in (
+        ROOT / 'tests' / 'conftest.py', ROOT / 'tests' / 'checks.py',
+        ROOT / 'grader' / 'fakes.py'))
     for part in cohort.SAID:
         assert part in said, part
     assert cohort.check_for('x::test_ascending_whatever_order[2-0.5]',

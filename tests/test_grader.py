@@ -247,13 +247,14 @@ def test_what_a_person_reads_is_bounded_and_inert(
 @command
 def slow_folder(scratch: Path) -> Command:
     """python3 -m grader on two folders, a correct one and one so slow
-    (a blocking time.sleep in wait_random) that it runs out of time."""
+    (a blocking wait in wait_random, which the fake time.sleep would
+    refuse) that it runs out of time."""
     slow = scratch / 'cohort' / 'slow'
     build('correct_hyphen', scratch / 'cohort').rename(slow)
     path = slow / '0-basic_async_syntax.py'
     path.write_text(path.read_text(encoding='utf-8').replace(
-        'import random\n', 'import random\nimport time\n').replace(
-        '    delay = random.uniform', '    time.sleep(0.4)\n'
+        'import random\n', 'import random\nimport select\n').replace(
+        '    delay = random.uniform', '    select.select([], [], [], 0.4)\n'
         '    delay = random.uniform'), encoding='utf-8')
     build('correct_hyphen', scratch / 'cohort')
     return (['-m', 'grader', str(scratch / 'cohort'), '--task', '0',
