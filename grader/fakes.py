@@ -652,7 +652,7 @@ def install_clocks() -> None:
         return
     for name in CLOCKS:
         setattr(time, name, _dispatcher(name))
-    time.sleep = blocking_sleep
+    time.sleep = blocking_sleep  # type: ignore[assignment]
     datetime.datetime = VirtualDatetime  # type: ignore[misc]
     real, fake = REAL_CLOCKS['perf_counter'], time.perf_counter
     timeit.default_timer = fake
