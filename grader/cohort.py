@@ -18,6 +18,7 @@ import collections
 import io
 import itertools
 import os
+import re
 import stat
 import threading
 import tokenize
@@ -34,6 +35,8 @@ HANGS = 'hangs'
 ONLY_HERE = 'fails on the grading interpreter only'
 GIVES_UP = 'gives up on waits'
 BLOCKS = 'blocks the event loop'
+AT_IMPORT = 'runs at import'
+RAISES = 'raises '  # and the error's type
 # Each graded test of the suite, by its function's name, as a sentence a
 # mentor can teach from. (Their docstrings, where they have one, tell a
 # maintainer what the test does, not a learner what went wrong.) A unit
@@ -141,6 +144,9 @@ SPECIAL_LABELS = {
               'gives up on the waits that finish late)',
     BLOCKS: 'blocks the event loop: time.sleep in a coroutine stops every '
             'other task while it sleeps (await asyncio.sleep instead)',
+    AT_IMPORT: "runs code when imported: an event loop or a wait at the "
+               "module's top level (guard it with if __name__ == "
+               "'__main__':)",
 }
 # What a failure says when no check of the task could judge the code
 # (grader/solution.py's and engine.py's words; a unit test checks they
@@ -148,9 +154,8 @@ SPECIAL_LABELS = {
 # fakes.py's).
 CANNOT_JUDGE = ('could not be imported', 'file not found',
                 'has a syntax error', 'is not defined in the folder',
-                'does not define', 'did not finish importing',
-                'tampered with the grader', 'the grading child',
-                'ended early')
+                'does not define', 'tampered with the grader',
+                'the grading child', 'ended early')
 HUNG = ('did not finish in time', 'ran past its time', 'which had hung',
         'an earlier test of this task timed out', 'would hang forever')
 # What a failure says when the check that failed is not what went wrong:
@@ -160,7 +165,13 @@ HUNG = ('did not finish in time', 'ran past its time', 'which had hung',
 # still theirs).
 SAID = {"the exercise's interpreter, runs": ONLY_HERE,
         'waits had not finished when it returned': GIVES_UP,
-        'blocks the event loop while it sleeps': BLOCKS}
+        'blocks the event loop while it sleeps': BLOCKS,
+        'ran an event loop when it was imported': AT_IMPORT,
+        'did not finish importing': AT_IMPORT}
+RAISED = re.compile(r'^([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|'
+                    r'Interrupt))\b.*, raised in \S+ \(')  # an
+# error the folder's code raised (conftest.py's words): its type says more
+# than the check it happened in
 NAMED = 5  # folders named per group; the rest are counted
 
 
@@ -171,9 +182,9 @@ def check_of(nodeid: str) -> str:
 
 def check_for(nodeid: str, message: str) -> str:
     """Return the check a failure is about: its test function; NOT_GRADED
-    or HANGS when no check could judge the code; or ONLY_HERE, GIVES_UP or
-    BLOCKS when the message says what went wrong better than the check
-    does."""
+    or HANGS when no check could judge the code; or one of SAID's groups,
+    or RAISES and the error's type, when the message says what went wrong
+    better than the check does."""
     if any(part in message for part in CANNOT_JUDGE):
         return NOT_GRADED
     if any(part in message for part in HUNG):
@@ -181,6 +192,9 @@ def check_for(nodeid: str, message: str) -> str:
     for part, check in SAID.items():
         if part in message:
             return check
+    raised = RAISED.match(message)
+    if raised:
+        return RAISES + raised.group(1)
     return check_of(nodeid)
 
 
@@ -188,6 +202,9 @@ def label(check: str) -> str:
     """Return the sentence that names a check, for a mentor."""
     if check in SPECIAL_LABELS:
         return SPECIAL_LABELS[check]
+    if check.startswith(RAISES):
+        return 'the code raises {} (the first message says where)'.format(
+            check[len(RAISES):])
     return LABELS.get(check) or check[len('test_'):].replace('_', ' ')
 
 

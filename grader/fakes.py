@@ -108,6 +108,7 @@ class FakeTime:
         self.in_flight = 0  # sleepers parked now
         self.max_in_flight = 0
         self.reads = 0
+        self.cpu_reads = 0  # readings of a CPU clock (process_time)
         self.tick = 0.0
         self.skew = 0.0
         self.woke: List[float] = []  # the waits' delays, in the order they
@@ -214,7 +215,19 @@ class FakeTime:
         return int(self.now * 1e9)
 
     def _count_read(self) -> None:
-        """Count a reading, unless the event loop itself took it.
+        """Count a reading, unless the event loop itself took it."""
+        if self._by_code():
+            self.reads += 1
+
+    def count_cpu_read(self) -> None:
+        """Count a reading of a CPU clock by the code (it stays real)."""
+        if self._by_code():
+            self.cpu_reads += 1
+
+    @staticmethod
+    def _by_code() -> bool:
+        """Tell whether the clock read now was read by the code, not by
+        the event loop's machinery.
 
         A loop reads its clock (time.monotonic) in its own time() method;
         that method called by the folder's code (loop.time()) is a
@@ -227,8 +240,7 @@ class FakeTime:
         if frame.f_code.co_name == 'time' and frame.f_back is not None and \
                 frame.f_code.co_filename.startswith(ASYNCIO):
             frame = frame.f_back
-        if not frame.f_code.co_filename.startswith(ASYNCIO):
-            self.reads += 1
+        return not frame.f_code.co_filename.startswith(ASYNCIO)
 
 
 async def settle(rounds: int = 20) -> None:
@@ -534,6 +546,12 @@ CLOCKS = tuple(name for name in (
     'monotonic_ns', 'clock_gettime', 'clock_gettime_ns')
     if hasattr(time, name))  # clock_gettime is POSIX's
 REAL_CLOCKS = {name: getattr(time, name) for name in CLOCKS}
+CPU_CLOCKS = tuple(name for name in (
+    'process_time', 'process_time_ns', 'thread_time', 'thread_time_ns')
+    if hasattr(time, name))  # left real, but their readings are counted
+CPU_CLOCK_IDS = {getattr(time, name) for name in (
+    'CLOCK_PROCESS_CPUTIME_ID', 'CLOCK_THREAD_CPUTIME_ID')
+    if hasattr(time, name)}
 
 
 class Clocks:
@@ -566,8 +584,25 @@ def _dispatcher(name: str) -> Callable[..., Any]:
         if fake is None or args and args[0] not in WALL_CLOCKS or \
                 monotonic and sys._getframe(1).f_code.co_filename.startswith(
                     ASYNCIO):
+            if fake is not None and args and args[0] in CPU_CLOCK_IDS:
+                fake.count_cpu_read()
             return real(*args)
         return fake.clock_ns() if nanoseconds else fake.clock()
+    clock.__name__ = clock.__qualname__ = name
+    return clock
+
+
+def _cpu_dispatcher(name: str) -> Callable[..., Any]:
+    """Return the stand-in for the time module's CPU clock called name:
+    the real clock, its readings during a test counted (see cpu_reads)."""
+    real = getattr(time, name)
+
+    def clock() -> Any:
+        """Read the real CPU clock, counting the reading in a test."""
+        fake = Clocks.fake
+        if fake is not None:
+            fake.count_cpu_read()
+        return real()
     clock.__name__ = clock.__qualname__ = name
     return clock
 
@@ -652,6 +687,8 @@ def install_clocks() -> None:
         return
     for name in CLOCKS:
         setattr(time, name, _dispatcher(name))
+    for name in CPU_CLOCKS:
+        setattr(time, name, _cpu_dispatcher(name))
     time.sleep = blocking_sleep  # type: ignore[assignment]
     datetime.datetime = VirtualDatetime  # type: ignore[misc]
     real, fake = REAL_CLOCKS['perf_counter'], time.perf_counter

@@ -145,14 +145,19 @@ def owner(error: BaseException, folder: str) -> Optional[str]:
     return where
 
 
-def describe(error: BaseException) -> str:
-    """Say in one line what was raised, and where in the folder."""
-    text = '{}: {}'.format(type(error).__name__, error)
-    line = error.lineno if isinstance(error, SyntaxError) else None
+def describe(error: BaseException, folder: str = '') -> str:
+    """Say in one line what was raised, and where in the folder: a syntax
+    error says its file and line itself; otherwise the innermost line of
+    the folder's own code, if any (never one of the grader's)."""
+    text = '{}: {}'.format(type(error).__name__, error).splitlines()[0][:300]
+    if isinstance(error, SyntaxError):
+        return text
+    where = ''
     for frame, number in traceback.walk_tb(error.__traceback__):
-        line = number
-    return text.splitlines()[0][:300] + (
-        '' if line is None else ' (line {})'.format(line))
+        path = os.path.abspath(frame.f_code.co_filename)
+        if folder and os.path.dirname(path) == folder:
+            where = ' ({}:{})'.format(os.path.basename(path), number)
+    return text + where
 
 
 CALLS = {0: (1,), 1: (3, 1), 2: (3, 1), 3: (1,), 4: (3, 1)}  # the
@@ -195,7 +200,7 @@ def import_all(folder: str, modules: Dict[str, str]) -> Dict[str, Any]:
             module = __import__(name)
         except BaseException as error:  # noqa: B902 - the folder's code
             if owner(error, folder) == path:
-                answers[taskno]['error'] = describe(error)
+                answers[taskno]['error'] = describe(error, folder)
             continue
         try:
             answers[taskno]['ran'] = call_once(int(taskno), module)

@@ -270,6 +270,17 @@ VERMIN_FINDING = re.compile(
     r'^L(\d+)(?: C\d+)?: (.*) requires? (?:!2, )?(\d+)\.(\d+)')
 
 
+def newer_syntax(source: str) -> Optional[str]:
+    """Return the first syntax in source that Python 3.7 cannot parse,
+    with its line (checked on Python 3.8 and newer), or None."""
+    if sys.version_info >= (3, 8):
+        try:
+            ast.parse(source, feature_version=(3, 7))
+        except SyntaxError as error:
+            return '{} at line {}'.format(error.msg, error.lineno)
+    return None
+
+
 def py37_problems(source: str) -> List[str]:
     """Return what in source would fail on Python 3.7, each with its line.
 
@@ -285,11 +296,9 @@ def py37_problems(source: str) -> List[str]:
     variable's annotation, which is not evaluated). vermin's own findings
     of those are left out: it cannot tell which annotations run.
     """
-    if sys.version_info >= (3, 8):
-        try:
-            ast.parse(source, feature_version=(3, 7))
-        except SyntaxError as error:
-            return ['{} at line {}'.format(error.msg, error.lineno)]
+    newer = newer_syntax(source)
+    if newer:
+        return [newer]
     tree = parse(source)
     problems = ['{} at line {} (needs Python {})'.format(what, line, version)
                 for what, line, version in evaluated_generics(tree)]
@@ -640,8 +649,8 @@ class WaitNContract:
         lines = run_main(solution, self.taskno)
         sizes = [(5, 5), (10, 7), (10, 0)] if self.taskno == 1 else [(5, 6)]
         assert len(lines) == len(sizes), (
-            'the main file should print {} lines, printed {!r}'.format(
-                len(sizes), lines))
+            '{} should print {} lines, printed {!r}'.format(
+                solution.main_path(self.taskno).name, len(sizes), lines))
         for line, (n, max_delay) in zip(lines, sizes):
             delays = parse_float_list(line)
             assert len(delays) == n and descents(delays) == 0 and all(

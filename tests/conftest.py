@@ -5,6 +5,7 @@ importing them itself, so that the same suite can grade another folder of
 task files. How grading runs (a sandboxed child, a process per task) is
 the grader package's business; see grader/__init__.py.
 """
+import asyncio
 import os
 import sys
 import sysconfig
@@ -96,14 +97,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
     outcome = yield
     report = outcome.get_result()
     if call.excinfo is not None and not report.passed:
-        message = one_line(call.excinfo.value)
-        if not isinstance(call.excinfo.value, (AssertionError, SolutionError,
-                                               pytest.fail.Exception,
-                                               pytest.skip.Exception)):
+        error = call.excinfo.value
+        message = one_line(error)
+        if not isinstance(error, (AssertionError, SolutionError,
+                                  pytest.fail.Exception,
+                                  pytest.skip.Exception)):
             solution = item.config.stash[SOLUTION]
-            message += raised_in(call.excinfo.tb, solution.directory)
-            message += only_here(call.excinfo.tb, solution, item)
+            where = raised_in(call.excinfo.tb, solution.directory)
+            if where and isinstance(error, TIMEOUTS):
+                message += ' (a timeout the code set ran out before what it ' \
+                    'waited for had ended)'
+            message += where
+            if isinstance(error, CHANGED_API):
+                message += only_here(call.excinfo.tb, solution, item)
         report.user_properties.append(('message', message))
+
+
+TIMEOUTS = (TimeoutError, asyncio.TimeoutError)  # one class from 3.11 on
+CHANGED_API = (TypeError, AttributeError, ImportError, Warning)  # how a
+# call an older Python accepted fails on a newer one (a keyword or an
+# argument's type refused, a function gone, a deprecation); a timeout or
+# a cancellation comes from the code's timing, on any Python
 
 
 STDLIB = sysconfig.get_paths()['stdlib'] + os.sep
@@ -112,7 +126,8 @@ STDLIB = sysconfig.get_paths()['stdlib'] + os.sep
 def only_here(tb: Any, solution: Solution, item: pytest.Item) -> str:
     """Say so if an error came from the standard library of a grading
     Python newer than 3.7, and Python 3.7 ran the task's code without
-    error (see grader.python37): it fails here only."""
+    error (see grader.python37): it fails here only. (The caller asks
+    only of the errors a changed API raises, CHANGED_API.)"""
     taskno = child.taskno_of(item)
     said = None if taskno is None else (solution.python37 or {}).get(taskno)
     while tb.tb_next is not None:

@@ -33,7 +33,7 @@ async def test_returns_the_delay_it_drew_and_slept(
     delay = await task.wait_random(max_delay)
     assert isinstance(delay, float), (
         'wait_random should return the float it drew with random.uniform, '
-        'got {!r}'.format(delay))
+        'got {!r}, of type {}'.format(delay, type(delay).__name__))
     delay = float.__float__(delay)  # never the subclass's own comparisons
     assert delay in fake.random.drawn(max_delay), (
         'wait_random({}) returned {!r}, not a delay drawn from the random '
@@ -70,7 +70,9 @@ async def test_default_max_delay_is_10(task: ModuleType, fake: Fakes) -> None:
             ', '.join(parameters) or 'none'))
     default = parameters['max_delay'].default
     assert default == 10, (
-        'max_delay should default to 10, not {!r}'.format(default))
+        'max_delay should default to 10; it has {}'.format(
+            'no default' if default is inspect.Parameter.empty
+            else 'the default {!r}'.format(default)))
     delay = await task.wait_random()
     assert float.__float__(delay) in fake.random.drawn(10), (
         'wait_random() should draw its delay in [0, 10]; it returned {!r}'
@@ -105,7 +107,8 @@ async def test_rejects_a_bad_max_delay(task: ModuleType, fake: Fakes) -> None:
 def test_main_file_prints_three_delays(solution: Solution) -> None:
     lines = run_main(solution, 0)
     assert len(lines) == 3, (
-        '0_main should print three delays, printed {!r}'.format(lines))
+        '{} should print three delays, printed {!r}'.format(
+            solution.main_path(0).name, lines))
     for line, max_delay in zip(lines, (10, 5, 15)):
         delay = parse_float(line)
         assert 0 <= delay <= max_delay, (

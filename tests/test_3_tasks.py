@@ -85,5 +85,5 @@ def test_main_file_prints_the_task_class(solution: Solution) -> None:
     lines = run_main(solution, 3)
     assert lines in (["<class '_asyncio.Task'>"],
                      ["<class 'asyncio.tasks.Task'>"]), (
-        "3_main should print <class '_asyncio.Task'>, printed {!r}"
-        .format(lines))
+        "{} should print <class '_asyncio.Task'>, printed {!r}"
+        .format(solution.main_path(3).name, lines))

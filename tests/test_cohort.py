@@ -187,13 +187,27 @@ def test_what_means_not_graded_is_what_the_grader_says() -> None:
         assert part in said, part
     said = ''.join(path.read_text(encoding='utf-8') for path in (
         ROOT / 'tests' / 'conftest.py', ROOT / 'tests' / 'checks.py',
-        ROOT / 'grader' / 'fakes.py'))
+        ROOT / 'grader' / 'fakes.py', ROOT / 'grader' / 'solution.py'))
     for part in cohort.SAID:
         assert part in said, part
     assert cohort.check_for('x::test_ascending_whatever_order[2-0.5]',
                             'wait_n(2, 5) returned 0 values: 2 of its 2 '
                             'waits had not finished when it returned') == \
         cohort.GIVES_UP
+    raised = cohort.check_for(
+        'x::test_all_waits_are_in_flight_at_once[5]', 'TypeError: expect an '
+        'iterable of futures, not generator, raised in wait_n '
+        '(1-concurrent_coroutines.py:13)')
+    assert cohort.label(raised) == 'the code raises TypeError (the first ' \
+        'message says where)'
+    assert cohort.check_for('x::test_keeps_equal_delays', 'TimeoutError (a '
+                            'timeout the code set ran out before what it '
+                            'waited for had ended), raised in wait_n '
+                            '(1-concurrent_coroutines.py:17)') == \
+        cohort.RAISES + 'TimeoutError'
+    assert cohort.check_for('x::test_is_a_coroutine_function', 'wait_n(5, '
+                            '3) had at most 4 of its 5 waits in flight') == \
+        'test_is_a_coroutine_function'
 
 
 def test_the_summary_fits_a_screen_and_names_the_first_few() -> None:
