@@ -216,6 +216,13 @@ MISTAKES = {
           '    for finished in done:\n'
           '        bisect.insort(delays, finished.result())\n')],
         verdict(t1='waits had not finished when it returned')),
+    'timeout_per_wait': Mistake(  # a wait_for of max_delay: late ones fail
+        [('1-concurrent_coroutines.py', TASKS,
+          '    tasks = [asyncio.ensure_future(asyncio.wait_for(\n'
+          '        wait_random(max_delay), timeout=max_delay))\n'
+          '        for _ in range(n)]\n')],
+        verdict(t1='(a timeout the code set ran out before what it waited '
+                   'for had ended), raised in wait_n')),
     'wait_for_margin': Mistake(  # correct: a timeout a second past
         # max_delay; the lag between starts is a real loop's, far less
         [('1-concurrent_coroutines.py', TASKS,
@@ -359,7 +366,14 @@ MISTAKES = {
         [('2-measure_runtime.py', 'time.perf_counter()', 'time.process_time()'
           ), ('2-measure_runtime.py', 'time.perf_counter()',
               'time.process_time()')],
-        verdict(t2=NO_CLOCK)),
+        verdict(t2='the CPU clock it read (time.process_time or the like)')),
+    'walrus_operator': Mistake(  # Python 3.8 syntax, whatever pycodestyle
+        # makes of it on a newer Python
+        [('2-measure_runtime.py', '    return (time.perf_counter() - start)'
+          ' / n\n', '    return (time.perf_counter() - start) / (runs := n)'
+          '\n')],
+        verdict(t2=('E999 pycodestyle 2.5.0 on Python 3.7',
+                    'has a syntax error', 'could not be imported'))),
     'async_measure_time': Mistake(
         [('2-measure_runtime.py', 'def measure_time',
           'async def measure_time'),
