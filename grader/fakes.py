@@ -29,6 +29,7 @@ import threading
 import time
 import timeit
 import traceback
+import types
 import warnings
 from typing import (Any, Callable, Dict, Iterable, Iterator, List,
                     Optional, Sequence, Set, Tuple)
@@ -469,16 +470,26 @@ def script_warnings() -> None:
                             module='__main__')
 
 
+def run_as_main(source: str, path: str) -> None:
+    """Run source as Python runs the script at path: as __main__."""
+    main = types.ModuleType('__main__')
+    main.__file__ = path
+    sys.modules['__main__'] = main
+    exec(compile(source, path, 'exec'), vars(main))
+
+
 def run_main_forked(path: str, timeout: float,
-                    prepare: Callable[[], None] = lambda: None) -> Run:
+                    prepare: Callable[[], None] = lambda: None,
+                    source: Optional[str] = None) -> Run:
     """Run a main file in a forked copy of this process, on a virtual clock.
 
     Forking costs a few milliseconds where a new interpreter costs tens
     (importing asyncio alone takes most of that), and the copy starts
     with nothing patched, as a script would; prepare runs in the copy
-    first, on the virtual clock already. Return the exit status (None if
-    it ran out of time and was killed), what it printed, and its error
-    output.
+    first, on the virtual clock already. Given source, the copy runs that
+    text as the script at path (which need not exist) instead of the
+    file's. Return the exit status (None if it ran out of time and was
+    killed), what it printed, and its error output.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         sys.stdout.flush()
@@ -498,7 +509,10 @@ def run_main_forked(path: str, timeout: float,
                 script_warnings()
                 virtual_clock()  # before prepare, which may import modules
                 prepare()
-                runpy.run_path(path, run_name='__main__')
+                if source is None:
+                    runpy.run_path(path, run_name='__main__')
+                else:
+                    run_as_main(source, path)
                 status = 0
             except SystemExit as error:
                 if isinstance(error.code, int) or error.code is None:

@@ -93,6 +93,11 @@ MISTAKES = {
           ' / n\n', '    return (time.perf_counter() - start) / n\n\n\n'
           "print('measured')\n")],
         verdict(t2="should print one time in [0, 9], printed ['measured'")),
+    'edited_main': Mistake(  # correct: the exercise's main file is run,
+        # not the folder's copy, which the learner changed
+        [('3-main.py', '    print(task.__class__)\n',
+          '    print(task.__class__)\n    print(task.result())\n')],
+        verdict(t3=None)),
     'nested_helper_undocumented': Mistake(  # correct: the checker reads
         # the docstrings of modules, classes, functions and methods only
         [('1-concurrent_coroutines.py', '    delays: List[float] = []\n',

@@ -56,8 +56,12 @@ async def test_draws_afresh_on_every_call(task: ModuleType,
     assert not fake.random.seeds, (
         'wait_random seeds the random generator (with {!r}), so every delay '
         'is the same; never seed it'.format(fake.random.seeds[0]))
-    assert len(set(delays)) == 3 and delays == [
-        delay for delay in delays if delay in fake.random.drawn(5)], (
+    drawn = fake.random.drawn(5)
+    assert all(delay in drawn for delay in delays), (
+        'three calls of wait_random(5) returned {}, not the delays drawn '
+        'from the random module in [0, 5] (the draws would give {}); return '
+        'random.uniform(0, max_delay)'.format(delays, drawn[:3]))
+    assert len(set(delays)) == 3, (
         'three calls of wait_random(5) returned {}; draw a new delay on '
         'every call'.format(delays))
 
@@ -75,8 +79,9 @@ async def test_default_max_delay_is_10(task: ModuleType, fake: Fakes) -> None:
             else 'the default {!r}'.format(default)))
     delay = await task.wait_random()
     assert float.__float__(delay) in fake.random.drawn(10), (
-        'wait_random() should draw its delay in [0, 10]; it returned {!r}'
-        .format(delay))
+        'wait_random() returned {!r}, not a delay drawn in [0, 10] (the '
+        'draws would give {}); max_delay defaults to 10'.format(
+            delay, fake.random.drawn(10)[-1:]))
 
 
 @pytest.mark.asyncio

@@ -1,12 +1,27 @@
 """Task 4: task_wait_n is wait_n built on task_wait_random."""
 import inspect
+import os
 from typing import Any, List, Tuple
 
 import pytest
 
 from checks import WaitN, WaitNContract
 from conftest import Fakes, Solution
+from grader import TASK_FUNCTIONS, reference
 from grader.fakes import rebind
+from grader.solution import defined_in
+
+
+def named(solution: Solution, value: Any) -> str:
+    """Say which function value is, by the file of the folder it is from
+    (the reference's stand-ins by the task file they stand in for)."""
+    for taskno, name in TASK_FUNCTIONS.items():
+        if value is getattr(reference, name, None):
+            return '{} from {}'.format(name, solution.path(taskno).name)
+    where = defined_in(value)
+    return '{} from {}'.format(
+        getattr(value, '__qualname__', type(value).__name__),
+        os.path.basename(where) if where else 'elsewhere')
 
 
 @pytest.mark.task(taskno=4)
@@ -34,6 +49,12 @@ class TestTaskWaitN(WaitNContract):
 
         rebind(monkeypatch.setattr, solution.loaded(), [(real, spy)])
         await task_wait_n(5, 3)
+        bound = getattr(solution.module(4), 'task_wait_random', spy)
         assert len(calls) == 5, (
             'task_wait_n(5, 3) should call task_wait_random 5 times, called '
-            'it {} times'.format(len(calls)))
+            'it {} times{}'.format(len(calls), '' if bound is spy else
+                                   "; the name task_wait_random in {} is {}, "
+                                   "not {}'s".format(
+                                       solution.path(4).name,
+                                       named(solution, bound),
+                                       solution.path(3).name)))
