@@ -50,6 +50,7 @@ from _pytest.reports import TestReport
 
 from grader import (ROOT, STOPPED, Plan, cut, exit_code, fakes, limits,
                     one_line, python37, reap, undumpable)
+from grader.restart import NOT_FOR_SOLUTIONS
 from grader.solution import SOLUTION, Solution
 
 HANGS_BEFORE_GIVING_UP = 1  # a hang fails the task; more would only cost time
@@ -58,8 +59,8 @@ LIMITS = {  # per process: address space, CPU seconds, file size, processes
     'RLIMIT_AS': 4 << 30, 'RLIMIT_CPU': 120, 'RLIMIT_FSIZE': 64 << 20,
     'RLIMIT_NPROC': 512, 'RLIMIT_CORE': 0}
 OWN = ('grader', 'conftest', 'checks', 'test_', 'fixture_folders')
-NOT_FOR_SOLUTIONS = ('test_grader.py', 'test_benchmark.py')  # not collected
-# in a child, which then starts sooner; nor are its asserts rewritten
+# The grader's own tests (restart.NOT_FOR_SOLUTIONS) are not collected in a
+# child, which then starts sooner; nor are its asserts rewritten
 # (--assert=plain), since every assert of a graded test says what is wrong
 WATCHED = OWN + ('pytest', '_pytest', 'pluggy', 'pytest_asyncio', 'json',
                  'builtins')  # json writes the records; builtins, everything
