@@ -31,6 +31,23 @@ class Finished(NamedTuple):
     scratch: Path
 
 
+def counted(name: str) -> Optional[Callable[[], None]]:
+    """Return what puts a command's process in a cgroup of its own, named
+    name, below SUITE_CPU_CGROUP, when that is set (benchmarks/
+    bench_suite.py sets it, to count each command's CPU time); else None."""
+    parent = os.environ.get('SUITE_CPU_CGROUP')
+    if not parent:
+        return None
+
+    def join() -> None:
+        """Join the command's cgroup (run in the new process)."""
+        group = os.path.join(parent, name)
+        os.makedirs(group, exist_ok=True)
+        with open(os.path.join(group, 'cgroup.procs'), 'w') as procs:
+            procs.write(str(os.getpid()))
+    return join
+
+
 class Run:
     """One command, started in a scratch folder of its own."""
 
@@ -45,7 +62,8 @@ class Run:
         self.process = subprocess.Popen(
             [sys.executable] + args, cwd=str(cwd), stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, universal_newlines=True,
-            env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1'))
+            env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1'),
+            preexec_fn=counted(starter.__name__))
         self.done: Optional[Finished] = None
 
     def finished(self) -> Finished:
