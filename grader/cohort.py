@@ -36,6 +36,9 @@ ONLY_HERE = 'fails on the grading interpreter only'
 GIVES_UP = 'gives up on waits'
 BLOCKS = 'blocks the event loop'
 AT_IMPORT = 'runs at import'
+BUSY = 'busy-waits'
+NOT_A_LIST = 'not a list of floats'
+TOO_MANY = 'more waits than n'
 RAISES = 'raises '  # and the error's type
 # Each graded test of the suite, by its function's name, as a sentence a
 # mentor can teach from. (Their docstrings, where they have one, tell a
@@ -147,6 +150,11 @@ SPECIAL_LABELS = {
     AT_IMPORT: "runs code when imported: an event loop or a wait at the "
                "module's top level (guard it with if __name__ == "
                "'__main__':)",
+    BUSY: 'busy-waits: a loop of asyncio.sleep(0) (or of checks) keeps the '
+          'event loop spinning instead of waiting',
+    NOT_A_LIST: 'returns something other than a list of floats (a tuple, a '
+                'deque, a generator, ints)',
+    TOO_MANY: 'starts more waits than n (or sleeps beside its waits)',
 }
 # What a failure says when no check of the task could judge the code
 # (grader/solution.py's and engine.py's words; a unit test checks they
@@ -167,6 +175,10 @@ SAID = {"the exercise's interpreter, runs": ONLY_HERE,
         'waits had not finished when it returned': GIVES_UP,
         'blocks the event loop while it sleeps': BLOCKS,
         'ran an event loop when it was imported': AT_IMPORT,
+        'a busy wait, which spins the event loop': BUSY,
+        'should return a list, got': NOT_A_LIST,
+        'should return float delays, got': NOT_A_LIST,
+        '; start exactly n': TOO_MANY,
         'did not finish importing': AT_IMPORT}
 RAISED = re.compile(r'^([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|'
                     r'Interrupt))\b.*, raised in \S+ \(')  # an

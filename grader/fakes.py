@@ -76,6 +76,15 @@ class BlocksTheLoop(RuntimeError):
     """Raised by time.sleep called while an event loop runs, in a test."""
 
 
+class BusyWait(RuntimeError):
+    """Raised by the fake sleep when yields go on while no time passes."""
+
+
+SPINS = 5000  # yields in a row, the clock standing still, that make a
+# busy wait: code yields once or twice a wait, and n is 1,000 at most
+SPIN_TIME = 0.001  # seconds a turn of a busy-waiting loop takes, past that
+
+
 class FakeTime:
     """A stand-in for asyncio.sleep (and the clock) that the test steers.
 
@@ -114,6 +123,9 @@ class FakeTime:
         self.skew = 0.0
         self.woke: List[float] = []  # the waits' delays, in the order they
         # finished
+        self.spins = 0  # yields in a row at the time spun_at
+        self.thread_sleeps: List[float] = []  # time.sleep in other threads
+        self.spun_at = 0.0
         self._due: Dict[Tuple[Any, float],
                         Tuple[asyncio.Handle, List[Sleeper]]] = {}
 
@@ -121,14 +133,27 @@ class FakeTime:
         """Wait until the clock reaches the deadline, then return result.
 
         A sleep of 0 or less is a yield, as with asyncio: recorded, never
-        parked, so it is not a wait in flight. A sleep of float('inf')
-        raises NeverWakes at once: for real it would hang forever, and the
-        test should say so rather than run out of time.
+        parked, so it is not a wait in flight. Yields that go on while
+        the clock stands still (SPINS of them) are a busy wait, which on
+        a virtual clock never ends: BusyWait says so at once. A sleep of
+        float('inf') raises NeverWakes at once: for real it would hang
+        forever, and the test should say so rather than run out of time.
         """
         index = len(self.slept)
         self.slept.append(delay)
         self.tasks.append(asyncio.current_task())
         if not delay > 0:
+            if self.now != self.spun_at:
+                self.spun_at, self.spins = self.now, 0
+            self.spins += 1
+            if self.spins > SPINS:
+                raise BusyWait(
+                    'asyncio.sleep(0) was called {} times in a row while no '
+                    'time passed: a busy wait, which spins the event loop '
+                    '(a real one burns a CPU for the whole delay) and here, '
+                    'where time passes only while every task waits, never '
+                    'ends; wait with await asyncio.sleep(delay), or await '
+                    'the tasks'.format(SPINS))
             await real_sleep(0)
             return self._result(index, result)
         if delay == float('inf'):  # the loop would never wake it
@@ -304,6 +329,17 @@ class FakeRandom:
         """Return what each draw so far gives as a delay in [0, high]."""
         return [fraction * high for fraction in self.draws]
 
+    def gives(self, delay: float, high: float) -> bool:
+        """Tell whether delay is one a draw so far gives in [0, high].
+
+        That is uniform(0, high), random() * high, or uniform(high, 0)
+        (the same distribution, computed as uniform computes it, from the
+        other end); uniform(0, 0) is 0.0, drawn or not.
+        """
+        return high == 0 and delay == 0 or any(
+            delay == value for fraction in self.draws
+            for value in (fraction * high, high + (0 - high) * fraction))
+
 
 class _SkipAheadSelector(selectors.DefaultSelector):
     """A selector that moves a virtual clock instead of waiting."""
@@ -312,6 +348,24 @@ class _SkipAheadSelector(selectors.DefaultSelector):
         """Serve loop."""
         super().__init__()
         self._loop = loop
+        self._spins = 0  # turns in a row with work ready, the clock still
+        self._spun_at = 0.0
+
+    def _spin(self) -> None:
+        """Count a turn of the loop with work ready. Outside a test (a
+        main file's run), a loop that keeps busy SPINS turns while its
+        clock stands still is busy-waiting (a loop of sleep(0) until a
+        time); real time would pass meanwhile, so from then on each turn
+        moves the clock on by SPIN_TIME. A test's busy wait is told by
+        the fake sleep instead (BusyWait), its clock kept exact."""
+        now = self._loop.time_now()
+        if now != self._spun_at:
+            self._spun_at, self._spins = now, 0
+        self._spins += 1
+        if self._spins > SPINS and Clocks.fake is None:
+            self._loop.set_time(now + SPIN_TIME)
+            self._spun_at = now + SPIN_TIME
+            self._spins = SPINS
 
     def select(self, timeout: Optional[float] = None) -> Any:
         """Poll without blocking; if nothing is ready, jump the clock to
@@ -324,6 +378,8 @@ class _SkipAheadSelector(selectors.DefaultSelector):
         once, where a real loop would hang. Otherwise, with no timer, it
         waits for real.
         """
+        if timeout is not None and timeout <= 0:
+            self._spin()
         alone = len(self.get_map()) <= 1 and \
             threading.active_count() == 1 and \
             not getattr(self._loop, '_signal_handlers', None)  # only the
@@ -606,6 +662,19 @@ def _dispatcher(name: str) -> Callable[..., Any]:
     return clock
 
 
+real_os_times = os.times
+
+
+def os_times() -> Any:
+    """Stand in for os.times: its elapsed field, a wall clock, reads the
+    fake clock during a test, as time.time does then."""
+    times = real_os_times()
+    fake = Clocks.fake
+    if fake is None:
+        return times
+    return os.times_result(tuple(times[:4]) + (fake.clock(),))
+
+
 def _cpu_dispatcher(name: str) -> Callable[..., Any]:
     """Return the stand-in for the time module's CPU clock called name:
     the real clock, its readings during a test counted (see cpu_reads)."""
@@ -673,13 +742,17 @@ def blocking_sleep(seconds: float) -> None:
     the loop's clock moves on by the time, as real time would, and no
     task runs meanwhile. Another thread (an executor's), a process forked
     from the loop's, no running loop, or the grader's own code: a real
-    sleep.
+    sleep (another thread's, in a test, noted in its thread_sleeps).
     """
     loop = asyncio.events._get_running_loop()
     if not isinstance(loop, VirtualClockLoop) or loop.pid != os.getpid() \
             or isinstance(seconds, bool) or \
             not isinstance(seconds, (int, float)) or not seconds > 0 or \
             sys._getframe(1).f_code.co_filename.startswith(OWN_CODE):
+        fake = Clocks.fake
+        if fake is not None and loop is None and \
+                threading.current_thread() is not threading.main_thread():
+            fake.thread_sleeps.append(seconds)
         return real_blocking_sleep(seconds)
     if Clocks.fake is not None:
         raise BlocksTheLoop(
@@ -692,7 +765,8 @@ def blocking_sleep(seconds: float) -> None:
 
 def install_clocks() -> None:
     """Put the dispatching clocks and blocking_sleep in the time module,
-    timeit's clock, and VirtualDatetime in the datetime module, once.
+    timeit's clock, VirtualDatetime in the datetime module and os_times
+    in os, once.
 
     timeit captured the real perf_counter as its default timer, and as a
     default argument of timeit(), repeat() and Timer(): each is replaced.
@@ -703,6 +777,7 @@ def install_clocks() -> None:
         setattr(time, name, _dispatcher(name))
     for name in CPU_CLOCKS:
         setattr(time, name, _cpu_dispatcher(name))
+    os.times = os_times
     time.sleep = blocking_sleep  # type: ignore[assignment]
     datetime.datetime = VirtualDatetime  # type: ignore[misc]
     real, fake = REAL_CLOCKS['perf_counter'], time.perf_counter
@@ -747,13 +822,47 @@ def patch(setattr: Callable[[Any, str, Any], None], fakes: Fakes,
 
 def rebind(setattr: Callable[[Any, str, Any], None], modules: Iterable[Any],
            replacements: Sequence[Tuple[Any, Any]]) -> None:
-    """In modules, set every name bound to an old object to its new one.
+    """In modules, set every name bound to an old object to its new one,
+    and every default argument of their own functions that is one.
 
     Objects are found by identity, so an alias (from asyncio import
-    sleep, wait_random = task_wait_random) is replaced too.
+    sleep, wait_random = task_wait_random) is replaced too, and so is a
+    default that captured one (def task_wait_n(n, max_delay,
+    spawn=task_wait_random)).
     """
+    def swap(value: Any) -> Any:
+        """Return value's replacement, or value."""
+        for old, new in replacements:
+            if value is old:
+                return new
+        return value
+
     for module in modules:
         for name, value in list(vars(module).items()):
-            for old, new in replacements:
-                if value is old:
-                    setattr(module, name, new)
+            if swap(value) is not value:
+                setattr(module, name, swap(value))
+        for function in own_functions(module):
+            defaults = function.__defaults__ or ()
+            if any(swap(value) is not value for value in defaults):
+                setattr(function, '__defaults__',
+                        tuple(swap(value) for value in defaults))
+            keywords = function.__kwdefaults__ or {}
+            if any(swap(value) is not value for value in keywords.values()):
+                setattr(function, '__kwdefaults__', {
+                    key: swap(value) for key, value in keywords.items()})
+
+
+def own_functions(module: Any) -> List[types.FunctionType]:
+    """Return the functions a module defines, and its classes' methods."""
+    found: List[types.FunctionType] = []
+    for value in list(vars(module).values()):
+        if getattr(value, '__module__', None) != module.__name__:
+            continue
+        members = list(vars(value).values()) if isinstance(value, type) \
+            else [value]
+        for member in members:
+            member = getattr(member, '__func__', member)  # a static or
+            # class method's function
+            if isinstance(member, types.FunctionType):
+                found.append(member)
+    return found

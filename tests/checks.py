@@ -543,11 +543,18 @@ class WaitNContract:
         fake.random.use([0.5403023058681398, 0.2122065907891938,
                          0.5403023058681398, 0.5403023058681398,
                          0.2122065907891938])
-        delays = plain_floats(name, await wait_n(5, 4))
+        returned = await wait_n(5, 4)
+        delays = plain_floats(name, returned)
         low, high = 0.2122065907891938 * 4, 0.5403023058681398 * 4
         assert delays == [low, low, high, high, high], (
             '{}(5, 4) returned {} for the delays {}; keep every delay, '
             'equal ones too'.format(name, delays, fake.time.waits))
+        again = await wait_n(2, 4)
+        after = list(list.__iter__(returned))
+        assert again is not returned and after == delays, (
+            '{}(5, 4) returned a list that the next call, {}(2, 4), changed '
+            'to {}: return a new list from each call (a list kept at the '
+            "module's level is every call's)".format(name, name, after))
 
     @pytest.mark.asyncio
     @pytest.mark.parametrize('n', [0, 1, 7, LARGE])

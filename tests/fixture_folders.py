@@ -66,6 +66,17 @@ MISTAKES = {
          ('0-basic_async_syntax.py', '    await asyncio.sleep(delay)\n',
           '    time.sleep(delay)\n')],
         verdict(t0='blocks the event loop while it sleeps')),
+    'uniform_swapped': Mistake(  # correct: the same distribution
+        [('0-basic_async_syntax.py', 'random.uniform(0, max_delay)',
+          'random.uniform(max_delay, 0)')],
+        verdict(t0=None)),
+    'busy_wait': Mistake(  # yields until the time comes: never waits
+        [('0-basic_async_syntax.py', '    await asyncio.sleep(delay)\n',
+          '    loop = asyncio.get_event_loop()\n'
+          '    end = loop.time() + delay\n'
+          '    while loop.time() < end:\n'
+          '        await asyncio.sleep(0)\n')],
+        verdict(t0='a busy wait, which spins the event loop')),
     'rounded_delay': Mistake(  # the draws have full precision: caught
         [('0-basic_async_syntax.py', '    return delay\n',
           '    return round(delay, 2)\n')],
@@ -93,6 +104,35 @@ MISTAKES = {
           ' / n\n', '    return (time.perf_counter() - start) / n\n\n\n'
           "print('measured')\n")],
         verdict(t2="should print one time in [0, 9], printed ['measured'")),
+    'conditional_def': Mistake(  # defined in an if: still the module's
+        [('3-tasks.py', '''\
+def task_wait_random(max_delay: int) -> asyncio.Task:
+    """Return a Task that runs wait_random with max_delay."""
+    return asyncio.create_task(wait_random(max_delay))
+''', '''if hasattr(asyncio, 'create_task'):
+    def task_wait_random(max_delay: int) -> asyncio.Task:
+        return asyncio.create_task(wait_random(max_delay))
+else:
+    def task_wait_random(max_delay: int) -> asyncio.Task:
+        return asyncio.ensure_future(wait_random(max_delay))
+''')],
+        verdict(t3='give task_wait_random a docstring')),
+    'task_in_wait_for': Mistake(  # correct: a Task, started a turn later
+        [('3-tasks.py', 'asyncio.create_task(wait_random(max_delay))',
+          'asyncio.ensure_future(asyncio.wait_for(\n'
+          '        wait_random(max_delay), timeout=max_delay + 1))')],
+        verdict(t3=None)),
+    'default_arg_spawn': Mistake(  # correct: task_wait_random bound as a
+        # default argument is still the one called
+        [('4-tasks.py', 'from typing import List\n',
+          'from typing import Callable, List\n'),
+         ('4-tasks.py', 'async def task_wait_n(n: int, max_delay: int) -> '
+          'List[float]:', 'async def task_wait_n(\n        n: int, max_delay: '
+          'int,\n        spawn: Callable[[int], asyncio.Task] = '
+          'task_wait_random\n) -> List[float]:'),
+         ('4-tasks.py', '[task_wait_random(max_delay) for',
+          '[spawn(max_delay) for')],
+        verdict(t4=None)),
     'edited_main': Mistake(  # correct: the exercise's main file is run,
         # not the folder's copy, which the learner changed
         [('3-main.py', '    print(task.__class__)\n',
@@ -146,6 +186,12 @@ MISTAKES = {
         [('1-concurrent_coroutines.py', '    delays: List[float] = []\n',
           '    await asyncio.sleep(0)\n    delays: List[float] = []\n')],
         verdict(t1=None)),
+    'shared_result_list': Mistake(  # one list, every call's
+        [('1-concurrent_coroutines.py', 'from typing import List\n',
+          'from typing import List\n\nDELAYS: List[float] = []\n'),
+         ('1-concurrent_coroutines.py', '    delays: List[float] = []\n',
+          '    delays = DELAYS\n    delays.clear()\n')],
+        verdict(t1='return a new list from each call')),
     'one_wait_too_many': Mistake(
         [('1-concurrent_coroutines.py', 'for _ in range(n)]',
           'for _ in range(n + 1)]')],
@@ -183,6 +229,14 @@ MISTAKES = {
           '    start = datetime.now()\n'
           '    asyncio.run(wait_n(n, max_delay))\n'
           '    return (datetime.now() - start).total_seconds() / n\n')],
+        verdict(t2=None)),
+    'measure_os_times': Mistake(  # correct: os.times().elapsed is a wall
+        # clock
+        [('2-measure_runtime.py', 'import time\n', 'import os\n'),
+         ('2-measure_runtime.py', MEASURE_BODY,
+          '    start = os.times().elapsed\n'
+          '    asyncio.run(wait_n(n, max_delay))\n'
+          '    return (os.times().elapsed - start) / n\n')],
         verdict(t2=None)),
     'measure_helper_clock': Mistake(  # correct: a clock bound elsewhere
         [('stopwatch.py', None, '#!/usr/bin/env python3\n"""A stopwatch on '

@@ -35,14 +35,21 @@ async def test_returns_the_delay_it_drew_and_slept(
         'wait_random should return the float it drew with random.uniform, '
         'got {!r}, of type {}'.format(delay, type(delay).__name__))
     delay = float.__float__(delay)  # never the subclass's own comparisons
-    assert delay in fake.random.drawn(max_delay), (
+    assert fake.random.gives(delay, max_delay), (
         'wait_random({}) returned {!r}, not a delay drawn from the random '
         'module in [0, {}] (the draws would give {}); return '
         'random.uniform(0, max_delay)'.format(
             max_delay, delay, max_delay, drawn(fake, max_delay)))
     assert fake.time.now == delay, (
-        'wait_random({}) never waited: await asyncio.sleep(delay) before '
-        'returning the delay'.format(max_delay) if not fake.time.now else
+        'wait_random({}) never waited{}: await asyncio.sleep(delay) before '
+        'returning the delay'.format(max_delay, '' if not fake.time.
+                                     thread_sleeps else
+                                     ' on the event loop: it slept {} s '
+                                     'in another thread (time.sleep in an '
+                                     'executor), which holds a thread for '
+                                     'every wait'.format(
+                                         fake.time.thread_sleeps[0]))
+        if not fake.time.now else
         'wait_random returned {!r} after {!r} virtual seconds{}; wait '
         'exactly the delay you return'.format(
             delay, fake.time.now, ' (it slept {})'.format(fake.time.slept)
@@ -56,11 +63,11 @@ async def test_draws_afresh_on_every_call(task: ModuleType,
     assert not fake.random.seeds, (
         'wait_random seeds the random generator (with {!r}), so every delay '
         'is the same; never seed it'.format(fake.random.seeds[0]))
-    drawn = fake.random.drawn(5)
-    assert all(delay in drawn for delay in delays), (
+    assert all(fake.random.gives(delay, 5) for delay in delays), (
         'three calls of wait_random(5) returned {}, not the delays drawn '
         'from the random module in [0, 5] (the draws would give {}); return '
-        'random.uniform(0, max_delay)'.format(delays, drawn[:3]))
+        'random.uniform(0, max_delay)'.format(
+            delays, fake.random.drawn(5)[:3]))
     assert len(set(delays)) == 3, (
         'three calls of wait_random(5) returned {}; draw a new delay on '
         'every call'.format(delays))
@@ -78,7 +85,7 @@ async def test_default_max_delay_is_10(task: ModuleType, fake: Fakes) -> None:
             'no default' if default is inspect.Parameter.empty
             else 'the default {!r}'.format(default)))
     delay = await task.wait_random()
-    assert float.__float__(delay) in fake.random.drawn(10), (
+    assert fake.random.gives(float.__float__(delay), 10), (
         'wait_random() returned {!r}, not a delay drawn in [0, 10] (the '
         'draws would give {}); max_delay defaults to 10'.format(
             delay, fake.random.drawn(10)[-1:]))

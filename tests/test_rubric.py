@@ -90,16 +90,27 @@ def test_module_has_a_docstring(solution: Solution, taskno: int) -> None:
 
 def checked(tree: ast.Module) -> List[Union[Function, ast.ClassDef]]:
     """Return what the exercise's checker wants a docstring on: the
-    classes, functions and methods at the top of a module (and the
-    methods of its classes); a helper nested in a function is not."""
+    classes, functions and methods a module defines at its top level
+    (and the methods of its classes), in an if, try, with or loop there
+    too, since they are the module's all the same; a helper nested in a
+    function is not."""
     found: List[Union[Function, ast.ClassDef]] = []
-    for node in tree.body:
+    waiting: List[ast.stmt] = list(tree.body)
+    while waiting:
+        node = waiting.pop(0)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             found.append(node)
         elif isinstance(node, ast.ClassDef):
             found.append(node)
             found += [member for member in node.body if isinstance(
                 member, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        else:  # a compound statement's blocks, and a try's handlers'
+            for field in ('body', 'orelse', 'finalbody'):
+                block = getattr(node, field, None)
+                if isinstance(block, list):
+                    waiting += block
+            for handler in getattr(node, 'handlers', ()):
+                waiting += handler.body
     return found
 
 
@@ -111,7 +122,7 @@ def test_functions_have_docstrings(solution: Solution, taskno: int) -> None:
     assert not missing, (
         '{}: give {} a docstring that is a real sentence (three words or '
         'more)'.format(
-            solution.path(taskno).name, ', '.join(missing)))
+            solution.path(taskno).name, ', '.join(dict.fromkeys(missing))))
 
 
 @pytest.mark.extra
