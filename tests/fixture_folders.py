@@ -117,6 +117,12 @@ else:
         return asyncio.ensure_future(wait_random(max_delay))
 ''')],
         verdict(t3='give task_wait_random a docstring')),
+    'main_guard_helper': Mistake(  # correct: an import never defines it
+        [('3-tasks.py', '(wait_random(max_delay))\n',
+          "(wait_random(max_delay))\n\n\nif __name__ == '__main__':\n"
+          '    def show() -> None:\n'
+          '        print(task_wait_random)\n\n    show()\n')],
+        verdict(t3=None)),
     'task_in_wait_for': Mistake(  # correct: a Task, started a turn later
         [('3-tasks.py', 'asyncio.create_task(wait_random(max_delay))',
           'asyncio.ensure_future(asyncio.wait_for(\n'

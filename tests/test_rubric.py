@@ -88,17 +88,36 @@ def test_module_has_a_docstring(solution: Solution, taskno: int) -> None:
             solution.path(taskno).name, doc))
 
 
+STRINGS = (ast.Constant,) if sys.version_info >= (3, 8) else (
+    ast.Str,)  # what Python 3.7 parses a string into (deprecated later)
+
+
+def main_guard(test: ast.expr) -> bool:
+    """Tell whether an if's test is __name__ == '__main__'."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or \
+            not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left] + test.comparators
+    names = [side.id for side in sides if isinstance(side, ast.Name)]
+    texts = [getattr(side, 'value', getattr(side, 's', None))
+             for side in sides if isinstance(side, STRINGS)]
+    return names == ['__name__'] and texts == ['__main__']
+
+
 def checked(tree: ast.Module) -> List[Union[Function, ast.ClassDef]]:
     """Return what the exercise's checker wants a docstring on: the
     classes, functions and methods a module defines at its top level
     (and the methods of its classes), in an if, try, with or loop there
-    too, since they are the module's all the same; a helper nested in a
-    function is not."""
+    too, since they are the module's all the same once it is imported; a
+    helper nested in a function is not, nor what `if __name__ ==
+    '__main__':` defines, which an import never runs."""
     found: List[Union[Function, ast.ClassDef]] = []
     waiting: List[ast.stmt] = list(tree.body)
     while waiting:
         node = waiting.pop(0)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, ast.If) and main_guard(node.test):
+            waiting += node.orelse
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             found.append(node)
         elif isinstance(node, ast.ClassDef):
             found.append(node)
