@@ -504,9 +504,14 @@ class _VirtualClockPolicy(asyncio.DefaultEventLoopPolicy):
 def virtual_clock() -> None:
     """Make every new event loop of this process run on a virtual clock:
     pytest-asyncio's (every version asks the policy for its loop),
-    asyncio.run's, asyncio.new_event_loop's."""
+    asyncio.run's, asyncio.new_event_loop's, and a loop the code makes
+    itself: asyncio.SelectorEventLoop() names this class, and a default
+    policy the code sets anew makes its loops."""
     if not isinstance(asyncio.get_event_loop_policy(), _VirtualClockPolicy):
         asyncio.set_event_loop_policy(_VirtualClockPolicy())
+    setattr(asyncio, 'SelectorEventLoop', VirtualClockLoop)
+    setattr(asyncio.DefaultEventLoopPolicy, '_loop_factory',
+            VirtualClockLoop)
 
 
 Run = Tuple[Optional[int], str, str]

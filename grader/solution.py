@@ -188,6 +188,12 @@ class Solution:
             if value is None:
                 continue
             origin = defined_in(value)
+            if origin is None and value is not module:  # a partial, an
+                # object with __call__: no code of its own to tell by
+                kind = type(value)
+                raise SolutionError(
+                    '{} is a {}.{}, not a function the folder defines with '
+                    'def'.format(what, kind.__module__, kind.__qualname__))
             if not inside(origin, self.directory):
                 raise SolutionError(
                     '{} is not defined in the folder (it comes from {})'

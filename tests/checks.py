@@ -12,6 +12,7 @@ import contextlib
 import functools
 import gc
 import inspect
+import operator
 import os
 import re
 import sys
@@ -19,7 +20,8 @@ import threading
 from pathlib import Path
 from types import FrameType
 from typing import (Any, Callable, Coroutine, Dict, Iterator, List,
-                    NamedTuple, Optional, Sequence, Tuple, Type, TypeVar)
+                    NamedTuple, Optional, Sequence, Set, Tuple, Type,
+                    TypeVar)
 
 import pytest
 import vermin  # type: ignore
@@ -309,23 +311,71 @@ def py37_problems(source: str) -> List[str]:
     and in annotations of functions, modules and classes unless the
     module has `from __future__ import annotations` (never in a local
     variable's annotation, which is not evaluated). vermin's own findings
-    of those are left out: it cannot tell which annotations run.
+    of those are left out: it cannot tell which annotations run. Nor is
+    what a version check keeps from Python 3.7 (`if sys.version_info >=
+    (3, 8):`) a problem.
     """
     newer = newer_syntax(source)
     if newer:
         return [newer]
     tree = parse(source)
+    skipped = lines_older_pythons_skip(tree)
     problems = ['{} at line {} (needs Python {})'.format(what, line, version)
-                for what, line, version in evaluated_generics(tree)]
+                for what, line, version in evaluated_generics(tree)
+                if line not in skipped]
     for line in vermin.visit(source, VERMIN).output_text().splitlines():
         found = VERMIN_FINDING.match(line)
         if found and (int(found.group(3)), int(found.group(4))) > (3, 7) \
                 and 'generic type annotation' not in found.group(2) and \
-                'union types' not in found.group(2):
+                'union types' not in found.group(2) and \
+                int(found.group(1)) not in skipped:
             problems.append('{} at line {} (needs Python {}.{})'.format(
                 found.group(2).replace("'", ''), found.group(1),
                 found.group(3), found.group(4)))
     return problems
+
+
+def lines_older_pythons_skip(tree: ast.Module) -> Set[int]:
+    """Return the lines Python 3.7 never runs because a version check
+    keeps them from it: the body of `if sys.version_info >= (3, 8):`, the
+    else of `if sys.version_info < (3, 8):`, and the like."""
+    skipped: Set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.If):
+            continue
+        runs_body = runs_body_on_37(node.test)
+        if runs_body is None:
+            continue
+        for statement in node.orelse if runs_body else node.body:
+            skipped.update(range(statement.lineno, max(
+                getattr(inner, 'lineno', statement.lineno)
+                for inner in ast.walk(statement)) + 1))
+    return skipped
+
+
+VERSION_TESTS = {ast.GtE: operator.ge, ast.Gt: operator.gt,
+                 ast.LtE: operator.le, ast.Lt: operator.lt}
+
+
+def runs_body_on_37(test: ast.expr) -> Optional[bool]:
+    """Tell whether Python 3.7 runs the body of an if whose test compares
+    sys.version_info (or a slice of it) with a tuple; None if it is no
+    such test."""
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1 or \
+            type(test.ops[0]) not in VERSION_TESTS:
+        return None
+    left = test.left.value if isinstance(test.left, ast.Subscript) \
+        else test.left
+    named = left.attr if isinstance(left, ast.Attribute) else getattr(
+        left, 'id', None)
+    try:
+        version = ast.literal_eval(test.comparators[0])
+    except ValueError:
+        return None
+    if named != 'version_info' or not isinstance(version, tuple):
+        return None
+    ours = ((3, 7) + (99,) * 3)[:max(2, len(version))]
+    return bool(VERSION_TESTS[type(test.ops[0])](ours, version))
 
 
 def evaluated_generics(tree: ast.Module) -> List[Tuple[str, int, str]]:
@@ -412,7 +462,7 @@ def sort_calls(path: Path) -> List[str]:
     Reading the syntax tree instead of the text means a comment or a
     docstring that mentions sorted() is not mistaken for a call.
     """
-    tree = parse(path.read_text(encoding='utf-8'))
+    tree = parse(path.read_text(encoding='utf-8-sig'))
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):

@@ -123,6 +123,36 @@ else:
           '    def show() -> None:\n'
           '        print(task_wait_random)\n\n    show()\n')],
         verdict(t3=None)),
+    'version_guarded_keyword': Mistake(  # correct: 3.7 never runs it
+        [('3-tasks.py', 'import asyncio\n', 'import asyncio\nimport sys\n'),
+         ('3-tasks.py', '    return asyncio.create_task(wait_random('
+          'max_delay))\n', "    if sys.version_info >= (3, 8):\n"
+          '        return asyncio.create_task(wait_random(max_delay),\n'
+          "                                   name='wait_random')\n"
+          '    return asyncio.create_task(wait_random(max_delay))\n')],
+        verdict(t3=None)),
+    'partial_task_wait_random': Mistake(  # no function of its own; task 4,
+        # tested with the reference's, passes
+        [('3-tasks.py', 'import asyncio\n',
+          'import asyncio\nimport functools\n'),
+         ('3-tasks.py', 'def task_wait_random(max_delay: int)',
+          'def start_task(max_delay: int)'),
+         ('3-tasks.py', '(wait_random(max_delay))\n',
+          '(wait_random(max_delay))\n\n\ntask_wait_random = '
+          'functools.partial(start_task)\n')],
+        verdict(t3='is a functools.partial, not a function', t4=None)),
+    'lambda_task_wait_random': Mistake(  # a lambda has no docstring (an
+        # annotated one, which pycodestyle 2.5.0 does not flag)
+        [('3-tasks.py', 'import asyncio\n',
+          'import asyncio\nfrom typing import Callable\n'),
+         ('3-tasks.py', '''\
+def task_wait_random(max_delay: int) -> asyncio.Task:
+    """Return a Task that runs wait_random with max_delay."""
+    return asyncio.create_task(wait_random(max_delay))
+''', 'task_wait_random: Callable[[int], asyncio.Task] = \\\n'
+          '    lambda max_delay: asyncio.create_task(wait_random(max_delay))\n'
+          )],
+        verdict(t3='is a lambda, which has no docstring')),
     'task_in_wait_for': Mistake(  # correct: a Task, started a turn later
         [('3-tasks.py', 'asyncio.create_task(wait_random(max_delay))',
           'asyncio.ensure_future(asyncio.wait_for(\n'
@@ -244,6 +274,31 @@ else:
           '    asyncio.run(wait_n(n, max_delay))\n'
           '    return (os.times().elapsed - start) / n\n')],
         verdict(t2=None)),
+    'measure_default_policy': Mistake(  # correct: the policy's loops are
+        # virtual too
+        [('2-measure_runtime.py', '    start = time.perf_counter()\n',
+          '    asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())'
+          '\n    start = time.perf_counter()\n')],
+        verdict(t2=None)),
+    'nested_class_undocumented': Mistake(  # a class in a class is a class
+        [('2-measure_runtime.py', '\n\ndef measure_time', '''
+
+class Stopwatch:
+    """A place for the clock that measure_time reads."""
+
+    class Clock:
+        def read(self) -> float:
+            return time.perf_counter()
+
+
+def measure_time'''),
+         ('2-measure_runtime.py', '    start = time.perf_counter()\n',
+          '    start = Stopwatch.Clock().read()\n')],
+        verdict(t2='give Clock, read a docstring')),
+    'byte_order_mark': Mistake(  # before #!, the kernel sees no shebang
+        [('2-measure_runtime.py', '#!/usr/bin/env python3\n',
+          '\ufeff#!/usr/bin/env python3\n')],
+        verdict(t2="starts with '\\ufeff#!/usr/bin/env python3'")),
     'measure_helper_clock': Mistake(  # correct: a clock bound elsewhere
         [('stopwatch.py', None, '#!/usr/bin/env python3\n"""A stopwatch on '
           'the performance counter."""\nfrom time import perf_counter\n\n'

@@ -41,7 +41,9 @@ class TestTaskWaitN(WaitNContract):
             'task_wait_n should be a coroutine (async def) that awaits the '
             'tasks; it is a plain function')
         calls: List[Any] = []
-        real = solution.module(3).task_wait_random
+        real = reference.task_wait_random  # what the fake fixture put in
+        # the place of the folder's own (see Solution.stand_in), so that
+        # task 3's mistakes are not this task's
 
         def spy(*args: Any, **kwargs: Any) -> Any:
             calls.append(args or kwargs)

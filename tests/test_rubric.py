@@ -35,7 +35,9 @@ def functions(tree: ast.Module) -> List[Function]:
 
 
 def read(solution: Solution, taskno: int) -> str:
-    return solution.check_file(taskno).read_text(encoding='utf-8')
+    """Return a task file's text as Python reads it (a UTF-8 byte order
+    mark at the start is not part of it)."""
+    return solution.check_file(taskno).read_text(encoding='utf-8-sig')
 
 
 def is_sentence(doc: str) -> bool:
@@ -48,15 +50,23 @@ def is_sentence(doc: str) -> bool:
 @pytest.mark.parametrize('taskno', TASKS)
 def test_uses_unix_line_endings(solution: Solution, taskno: int) -> None:
     read(solution, taskno)
-    assert b'\r' not in solution.path(taskno).read_bytes(), (
-        '{} has Windows line endings (CRLF); save it with LF endings, or '
-        '#!/usr/bin/env python3 cannot run it'.format(
-            solution.path(taskno).name))
+    lines = solution.path(taskno).read_bytes().split(b'\n')
+    crlf = [number for number, line in enumerate(lines, 1)
+            if line.endswith(b'\r')]
+    assert not crlf, (
+        '{} has Windows line endings (CRLF{}); save it with LF endings{}'
+        .format(solution.path(taskno).name,
+                '' if len(crlf) > 1 else ' on line {}'.format(crlf[0]),
+                ', or #!/usr/bin/env python3 cannot run it' if crlf[0] == 1
+                else ''))
 
 
 @pytest.mark.parametrize('taskno', TASKS)
 def test_first_line_is_the_shebang(solution: Solution, taskno: int) -> None:
-    first = read(solution, taskno).split('\n', 1)[0]
+    """Read as the kernel reads it: a byte order mark before #! is not a
+    shebang."""
+    first = solution.check_file(taskno).read_bytes().split(b'\n', 1)[
+        0].decode('utf-8', 'replace')
     assert first == '#!/usr/bin/env python3', (
         '{} should start with #!/usr/bin/env python3, starts with {!r}'
         .format(solution.path(taskno).name, first))
@@ -104,33 +114,65 @@ def main_guard(test: ast.expr) -> bool:
     return names == ['__name__'] and texts == ['__main__']
 
 
-def checked(tree: ast.Module) -> List[Union[Function, ast.ClassDef]]:
-    """Return what the exercise's checker wants a docstring on: the
-    classes, functions and methods a module defines at its top level
-    (and the methods of its classes), in an if, try, with or loop there
-    too, since they are the module's all the same once it is imported; a
-    helper nested in a function is not, nor what `if __name__ ==
-    '__main__':` defines, which an import never runs."""
-    found: List[Union[Function, ast.ClassDef]] = []
+def top_level(tree: ast.Module) -> List[ast.stmt]:
+    """Return the statements importing a module runs at its top level:
+    those in an if, try, with or loop there too, but not what `if
+    __name__ == '__main__':` holds, which an import never runs."""
+    found: List[ast.stmt] = []
     waiting: List[ast.stmt] = list(tree.body)
     while waiting:
         node = waiting.pop(0)
         if isinstance(node, ast.If) and main_guard(node.test):
             waiting += node.orelse
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        found.append(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.ClassDef)):
+            continue
+        for field in ('body', 'orelse', 'finalbody'):  # a compound one's
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                waiting += block
+        for handler in getattr(node, 'handlers', ()):
+            waiting += handler.body
+    return found
+
+
+def checked(tree: ast.Module) -> List[Union[Function, ast.ClassDef]]:
+    """Return what the exercise's checker wants a docstring on: the
+    classes and functions a module defines at its top level (see
+    top_level), once it is imported, and its classes' methods and
+    classes, however deep; a helper nested in a function is not."""
+    found: List[Union[Function, ast.ClassDef]] = []
+    classes: List[ast.ClassDef] = []
+    for node in top_level(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             found.append(node)
         elif isinstance(node, ast.ClassDef):
-            found.append(node)
-            found += [member for member in node.body if isinstance(
-                member, (ast.FunctionDef, ast.AsyncFunctionDef))]
-        else:  # a compound statement's blocks, and a try's handlers'
-            for field in ('body', 'orelse', 'finalbody'):
-                block = getattr(node, field, None)
-                if isinstance(block, list):
-                    waiting += block
-            for handler in getattr(node, 'handlers', ()):
-                waiting += handler.body
+            classes.append(node)
+    while classes:
+        cls = classes.pop(0)
+        found.append(cls)
+        for member in cls.body:
+            if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found.append(member)
+            elif isinstance(member, ast.ClassDef):
+                classes.append(member)
     return found
+
+
+def lambdas(tree: ast.Module) -> List[str]:
+    """Return the names a module binds to a lambda at its top level: a
+    function the checker reads, with no docstring to read."""
+    names: List[str] = []
+    for node in top_level(tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(
+                node.value, ast.Lambda):
+            targets = node.targets if isinstance(node, ast.Assign) else [
+                node.target]
+            names += [target.id for target in targets
+                      if isinstance(target, ast.Name)]
+    return names
 
 
 @pytest.mark.parametrize('taskno', TASKS)
@@ -142,6 +184,10 @@ def test_functions_have_docstrings(solution: Solution, taskno: int) -> None:
         '{}: give {} a docstring that is a real sentence (three words or '
         'more)'.format(
             solution.path(taskno).name, ', '.join(dict.fromkeys(missing))))
+    assert not lambdas(tree), (
+        '{}: {} is a lambda, which has no docstring; define it with def, '
+        'with a docstring'.format(solution.path(taskno).name,
+                                  ', '.join(lambdas(tree))))
 
 
 @pytest.mark.extra
