@@ -109,8 +109,8 @@ def main_guard(test: ast.expr) -> bool:
         return False
     sides = [test.left] + test.comparators
     names = [side.id for side in sides if isinstance(side, ast.Name)]
-    texts = [getattr(side, 'value', getattr(side, 's', None))
-             for side in sides if isinstance(side, STRINGS)]
+    texts = [side.value if isinstance(side, ast.Constant) else getattr(
+        side, 's', None) for side in sides if isinstance(side, STRINGS)]
     return names == ['__name__'] and texts == ['__main__']
 
 
