@@ -39,6 +39,7 @@ AT_IMPORT = 'runs at import'
 BUSY = 'busy-waits'
 NOT_A_LIST = 'not a list of floats'
 TOO_MANY = 'more waits than n'
+SHARED = 'one list for every call'
 RAISES = 'raises '  # and the error's type
 # Each graded test of the suite, by its function's name, as a sentence a
 # mentor can teach from. (Their docstrings, where they have one, tell a
@@ -115,8 +116,8 @@ LABELS = {
         'the main file of task 3 does not print the Task class',
     # the rubric, on every task's file
     'test_uses_unix_line_endings':
-        'Windows line endings (CRLF): #!/usr/bin/env python3 cannot run '
-        'the file',
+        'Windows line endings (CRLF; on the first line, #!/usr/bin/env '
+        'python3 cannot run the file)',
     'test_first_line_is_the_shebang':
         'the first line is not #!/usr/bin/env python3',
     'test_is_executable':
@@ -155,6 +156,8 @@ SPECIAL_LABELS = {
     NOT_A_LIST: 'returns something other than a list of floats (a tuple, a '
                 'deque, a generator, ints)',
     TOO_MANY: 'starts more waits than n (or sleeps beside its waits)',
+    SHARED: 'returns one list to every call (kept at the module\'s level, '
+            'so the next call changes what the last one returned)',
 }
 # What a failure says when no check of the task could judge the code
 # (grader/solution.py's and engine.py's words; a unit test checks they
@@ -162,7 +165,8 @@ SPECIAL_LABELS = {
 # fakes.py's).
 CANNOT_JUDGE = ('could not be imported', 'file not found',
                 'has a syntax error', 'is not defined in the folder',
-                'does not define', 'tampered with the grader',
+                'does not define', 'not a function the folder defines',
+                'tampered with the grader',
                 'the grading child', 'ended early')
 HUNG = ('did not finish in time', 'ran past its time', 'which had hung',
         'an earlier test of this task timed out', 'would hang forever')
@@ -179,6 +183,7 @@ SAID = {"the exercise's interpreter, runs": ONLY_HERE,
         'should return a list, got': NOT_A_LIST,
         'should return float delays, got': NOT_A_LIST,
         '; start exactly n': TOO_MANY,
+        'return a new list from each call': SHARED,
         'did not finish importing': AT_IMPORT}
 RAISED = re.compile(r'^([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|'
                     r'Interrupt))\b.*, raised in \S+ \(')  # an
