@@ -26,7 +26,10 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parent.parent
-MAIN = 'pytest itself'  # the group of the pytest process (and what it forks)
+MAIN = 'pytest itself'  # what the pytest process (and what it forks) used
+MAIN_GROUP = 'pytest-itself'  # its cgroup
+sys.path.insert(0, str(ROOT / 'tests'))
+from background import counted  # noqa: E402 - the suite's own way in
 
 
 def cpu_hierarchy() -> Optional[Tuple[Path, str]]:
@@ -66,26 +69,22 @@ def run(pytest_args: Sequence[str]) -> Dict[str, object]:
     where, counter = found
     suite = where / 'suite-cpu-{}'.format(os.getpid())
     try:
-        (suite / MAIN.replace(' ', '-')).mkdir(parents=True)
+        suite.mkdir(parents=True)
     except OSError as error:
         raise SystemExit('cannot make a cgroup in {}: {} (run as root, or '
                          'in a delegated cgroup v2 subtree)'.format(
                              where, error.strerror))
-    main = suite / MAIN.replace(' ', '-')
-
-    def join_main() -> None:
-        """Put the pytest process in its group (run in the child)."""
-        (main / 'cgroup.procs').write_text(str(os.getpid()))
-
+    os.environ['SUITE_CPU_CGROUP'] = str(suite)  # read by counted, and by
+    # the suite's own background commands
     started = time.perf_counter()
     try:
         done = subprocess.run(
             [sys.executable, '-m', 'pytest', '-q'] + list(pytest_args),
-            cwd=str(ROOT), preexec_fn=join_main, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, universal_newlines=True,
-            env=dict(os.environ, SUITE_CPU_CGROUP=str(suite)))
+            cwd=str(ROOT), preexec_fn=counted(MAIN_GROUP),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            universal_newlines=True)
         wall = time.perf_counter() - started
-        groups = {MAIN if group == main else group.name: seconds(
+        groups = {MAIN if group.name == MAIN_GROUP else group.name: seconds(
             group, counter) for group in sorted(suite.iterdir())
             if group.is_dir()}
     finally:

@@ -32,6 +32,9 @@ TASK_MODULES: Dict[int, str] = {
 TASK_FUNCTIONS: Dict[int, str] = {
     0: 'wait_random', 1: 'wait_n', 2: 'measure_time',
     3: 'task_wait_random', 4: 'task_wait_n'}
+MAIN_FILES: Dict[int, Path] = {  # the exercise's main files, which the
+    # tests run on a folder's modules (a folder's own copy is not graded)
+    taskno: ROOT / '{}_main.py'.format(taskno) for taskno in TASK_MODULES}
 
 Test = TypeVar('Test')
 

@@ -172,9 +172,10 @@ HUNG = ('did not finish in time', 'ran past its time', 'which had hung',
         'an earlier test of this task timed out', 'would hang forever')
 # What a failure says when the check that failed is not what went wrong:
 # code that fails on the grading interpreter alone, a wait_n that gave up
-# on its waits, and a blocking sleep (the suite's words, tests/conftest.py's
-# and tests/checks.py's, and grader/fakes.py's; a unit test checks they are
-# still theirs).
+# on its waits, a blocking sleep or a busy wait, code run at import, a
+# result that is no list, more waits than n, one list for every call (the
+# words of tests/conftest.py, tests/checks.py, grader/fakes.py and
+# grader/solution.py; a unit test checks they are still theirs).
 SAID = {"the exercise's interpreter, runs": ONLY_HERE,
         'waits had not finished when it returned': GIVES_UP,
         'blocks the event loop while it sleeps': BLOCKS,

@@ -85,6 +85,23 @@ SPINS = 5000  # yields in a row, the clock standing still, that make a
 SPIN_TIME = 0.001  # seconds a turn of a busy-waiting loop takes, past that
 
 
+class Stillness:
+    """Counts turns in a row at one reading of a clock: a yield of the
+    fake sleep, or a turn of the loop with work ready."""
+
+    def __init__(self) -> None:
+        """Start with no turn counted."""
+        self.at = 0.0
+        self.turns = 0
+
+    def turn(self, now: float) -> int:
+        """Count a turn at time now; return how many in a row were at it."""
+        if now != self.at:
+            self.at, self.turns = now, 0
+        self.turns += 1
+        return self.turns
+
+
 class FakeTime:
     """A stand-in for asyncio.sleep (and the clock) that the test steers.
 
@@ -123,9 +140,8 @@ class FakeTime:
         self.skew = 0.0
         self.woke: List[float] = []  # the waits' delays, in the order they
         # finished
-        self.spins = 0  # yields in a row at the time spun_at
         self.thread_sleeps: List[float] = []  # time.sleep in other threads
-        self.spun_at = 0.0
+        self._yields = Stillness()
         self._due: Dict[Tuple[Any, float],
                         Tuple[asyncio.Handle, List[Sleeper]]] = {}
 
@@ -143,10 +159,7 @@ class FakeTime:
         self.slept.append(delay)
         self.tasks.append(asyncio.current_task())
         if not delay > 0:
-            if self.now != self.spun_at:
-                self.spun_at, self.spins = self.now, 0
-            self.spins += 1
-            if self.spins > SPINS:
+            if self._yields.turn(self.now) > SPINS:
                 raise BusyWait(
                     'asyncio.sleep(0) was called {} times in a row while no '
                     'time passed: a busy wait, which spins the event loop '
@@ -348,24 +361,21 @@ class _SkipAheadSelector(selectors.DefaultSelector):
         """Serve loop."""
         super().__init__()
         self._loop = loop
-        self._spins = 0  # turns in a row with work ready, the clock still
-        self._spun_at = 0.0
+        self._busy = Stillness()  # turns with work ready, the clock still
 
     def _spin(self) -> None:
-        """Count a turn of the loop with work ready. Outside a test (a
-        main file's run), a loop that keeps busy SPINS turns while its
+        """Count a turn of the loop with work ready, outside a test (a
+        main file's run): a loop that keeps busy SPINS turns while its
         clock stands still is busy-waiting (a loop of sleep(0) until a
         time); real time would pass meanwhile, so from then on each turn
         moves the clock on by SPIN_TIME. A test's busy wait is told by
         the fake sleep instead (BusyWait), its clock kept exact."""
+        if Clocks.fake is not None:
+            return
         now = self._loop.time_now()
-        if now != self._spun_at:
-            self._spun_at, self._spins = now, 0
-        self._spins += 1
-        if self._spins > SPINS and Clocks.fake is None:
+        if self._busy.turn(now) > SPINS:
             self._loop.set_time(now + SPIN_TIME)
-            self._spun_at = now + SPIN_TIME
-            self._spins = SPINS
+            self._busy.at, self._busy.turns = now + SPIN_TIME, SPINS
 
     def select(self, timeout: Optional[float] = None) -> Any:
         """Poll without blocking; if nothing is ready, jump the clock to
@@ -844,8 +854,9 @@ def rebind(setattr: Callable[[Any, str, Any], None], modules: Iterable[Any],
 
     for module in modules:
         for name, value in list(vars(module).items()):
-            if swap(value) is not value:
-                setattr(module, name, swap(value))
+            new = swap(value)
+            if new is not value:
+                setattr(module, name, new)
         for function in own_functions(module):
             defaults = function.__defaults__ or ()
             if any(swap(value) is not value for value in defaults):

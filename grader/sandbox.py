@@ -29,7 +29,7 @@ import sys
 import tempfile
 from typing import IO, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from grader import ROOT
+from grader import MAIN_FILES, ROOT
 
 UNPRIVILEGED = 65534  # nobody: the uid the folder's code runs as under root
 TMP_SIZE = 256 << 20  # the private /tmp and /dev/shm, each at most this
@@ -186,9 +186,7 @@ def wrap(bwrap: str, argv: List[str], scratch: str,
         '--ro-bind', grader, grader, '--ro-bind', tests, tests,
         '--tmpfs', tests + '/fixtures', '--ro-bind', str(ROOT / 'setup.cfg'),
         str(ROOT / 'setup.cfg')]
-    for taskno in range(5):  # the exercise's main files, which the tests
-        # run on the folder's modules (a folder's own copy is not graded)
-        main = str(ROOT / '{}_main.py'.format(taskno))
+    for main in map(str, MAIN_FILES.values()):
         options += ['--ro-bind', main, main]
     options += _dirs(scratch, made) + ['--bind', scratch, scratch]
     if extra:  # the binds of limits.Caps

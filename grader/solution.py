@@ -106,6 +106,11 @@ class Solution:
         self.python37: Optional[Dict[int, python37.Verdict]] = None  # what
         # Python 3.7 said of each task, when grading found one
 
+    def said_by_python37(self, taskno: int) -> Optional[python37.Verdict]:
+        """Return what Python 3.7 said of task taskno, if grading found
+        one (see grader.python37)."""
+        return (self.python37 or {}).get(taskno)
+
     def name(self, taskno: int) -> str:
         """Return the module name of task taskno in this folder."""
         return TASK_MODULES[taskno].replace('_', self.separator, 1)

@@ -26,10 +26,10 @@ from typing import (Any, Callable, Coroutine, Dict, Iterator, List,
 import pytest
 import vermin  # type: ignore
 
-from grader import fakes
+from grader import MAIN_FILES, fakes
 from grader.fakes import settle
 from grader.report import plural
-from conftest import ROOT, Fakes, Solution
+from conftest import Fakes, Solution
 
 T = TypeVar('T')
 WaitN = Callable[[int, float], Coroutine[Any, Any, List[float]]]
@@ -73,7 +73,7 @@ def exercise_main(solution: Solution, taskno: int) -> str:
     The main files come with the exercise, and its checker runs its own:
     a folder's copy, edited or missing, is not what is graded.
     """
-    text = (ROOT / '{}_main.py'.format(taskno)).read_text(encoding='utf-8')
+    text = MAIN_FILES[taskno].read_text(encoding='utf-8')
     return re.sub(r"__import__\('(\d)_", lambda found: "__import__('{}{}"
                   .format(found.group(1), solution.separator), text)
 
@@ -357,6 +357,15 @@ VERSION_TESTS = {ast.GtE: operator.ge, ast.Gt: operator.gt,
                  ast.LtE: operator.le, ast.Lt: operator.lt}
 
 
+def literal(node: ast.AST) -> Any:
+    """Return the value a literal of the syntax tree stands for, or None
+    if it is no literal (a name, a call)."""
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return None
+
+
 def runs_body_on_37(test: ast.expr) -> Optional[bool]:
     """Tell whether Python 3.7 runs the body of an if whose test compares
     sys.version_info (or a slice of it) with a tuple; None if it is no
@@ -368,10 +377,7 @@ def runs_body_on_37(test: ast.expr) -> Optional[bool]:
         else test.left
     named = left.attr if isinstance(left, ast.Attribute) else getattr(
         left, 'id', None)
-    try:
-        version = ast.literal_eval(test.comparators[0])
-    except ValueError:
-        return None
+    version = literal(test.comparators[0])
     if named != 'version_info' or not isinstance(version, tuple):
         return None
     ours = ((3, 7) + (99,) * 3)[:max(2, len(version))]

@@ -129,7 +129,7 @@ def only_here(tb: Any, solution: Solution, item: pytest.Item) -> str:
     error (see grader.python37): it fails here only. (The caller asks
     only of the errors a changed API raises, CHANGED_API.)"""
     taskno = child.taskno_of(item)
-    said = None if taskno is None else (solution.python37 or {}).get(taskno)
+    said = None if taskno is None else solution.said_by_python37(taskno)
     while tb.tb_next is not None:
         tb = tb.tb_next
     where = tb.tb_frame.f_code.co_filename

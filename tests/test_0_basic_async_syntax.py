@@ -40,15 +40,13 @@ async def test_returns_the_delay_it_drew_and_slept(
         'module in [0, {}] (the draws would give {}); return '
         'random.uniform(0, max_delay)'.format(
             max_delay, delay, max_delay, drawn(fake, max_delay)))
+    elsewhere = ' on the event loop: it slept {} s in another thread ' \
+        '(time.sleep in an executor), which holds a thread for every ' \
+        'wait'.format(fake.time.thread_sleeps[0]) \
+        if fake.time.thread_sleeps else ''
     assert fake.time.now == delay, (
         'wait_random({}) never waited{}: await asyncio.sleep(delay) before '
-        'returning the delay'.format(max_delay, '' if not fake.time.
-                                     thread_sleeps else
-                                     ' on the event loop: it slept {} s '
-                                     'in another thread (time.sleep in an '
-                                     'executor), which holds a thread for '
-                                     'every wait'.format(
-                                         fake.time.thread_sleeps[0]))
+        'returning the delay'.format(max_delay, elsewhere)
         if not fake.time.now else
         'wait_random returned {!r} after {!r} virtual seconds{}; wait '
         'exactly the delay you return'.format(

@@ -12,7 +12,7 @@ from typing import List, Tuple, Union
 import pycodestyle
 import pytest
 
-from checks import (newer_syntax, parse, py37_problems,
+from checks import (literal, newer_syntax, parse, py37_problems,
                     retry_on_system_error)
 from conftest import Solution
 from grader import TASK_MODULES
@@ -98,10 +98,6 @@ def test_module_has_a_docstring(solution: Solution, taskno: int) -> None:
             solution.path(taskno).name, doc))
 
 
-STRINGS = (ast.Constant,) if sys.version_info >= (3, 8) else (
-    ast.Str,)  # what Python 3.7 parses a string into (deprecated later)
-
-
 def main_guard(test: ast.expr) -> bool:
     """Tell whether an if's test is __name__ == '__main__'."""
     if not isinstance(test, ast.Compare) or len(test.ops) != 1 or \
@@ -109,8 +105,8 @@ def main_guard(test: ast.expr) -> bool:
         return False
     sides = [test.left] + test.comparators
     names = [side.id for side in sides if isinstance(side, ast.Name)]
-    texts = [side.value if isinstance(side, ast.Constant) else getattr(
-        side, 's', None) for side in sides if isinstance(side, STRINGS)]
+    texts = [literal(side) for side in sides
+             if not isinstance(side, ast.Name)]
     return names == ['__name__'] and texts == ['__main__']
 
 
@@ -184,10 +180,11 @@ def test_functions_have_docstrings(solution: Solution, taskno: int) -> None:
         '{}: give {} a docstring that is a real sentence (three words or '
         'more)'.format(
             solution.path(taskno).name, ', '.join(dict.fromkeys(missing))))
-    assert not lambdas(tree), (
+    bound = lambdas(tree)
+    assert not bound, (
         '{}: {} is a lambda, which has no docstring; define it with def, '
         'with a docstring'.format(solution.path(taskno).name,
-                                  ', '.join(lambdas(tree))))
+                                  ', '.join(bound)))
 
 
 @pytest.mark.extra
@@ -241,7 +238,7 @@ def test_is_pycodestyle_clean(solution: Solution, taskno: int) -> None:
     syntax is found by parsing as 3.7 would (which Python 3.8 and 3.9 do
     only in part) or by the syntax error a real Python 3.7 raised
     importing the module, when grading found one."""
-    said = (solution.python37 or {}).get(taskno)
+    said = solution.said_by_python37(taskno)
     newer = newer_syntax(read(solution, taskno)) or (
         said.error if said and said.error and said.error.startswith(
             'SyntaxError') else None)
@@ -317,7 +314,7 @@ def test_would_run_on_python_3_7(solution: Solution, taskno: int) -> None:
     """What a real Python 3.7 raised importing the module (when grading
     found one, see grader.python37) comes first, then what vermin and the
     syntax tree find."""
-    said = (solution.python37 or {}).get(taskno)
+    said = solution.said_by_python37(taskno)
     problems = ['importing it with Python 3.7 raises ' + said.error] \
         if said and said.error else []
     problems += py37_problems(read(solution, taskno))
